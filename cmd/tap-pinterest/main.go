@@ -1,0 +1,304 @@
+// Command tap-pinterest is a Singer tap for the Pinterest API v5.
+//
+// Stdout carries only Singer messages; logs go to stderr. Exit codes: 0 on
+// success, 1 when the sync (or a stream of it) failed, 2 for bad input
+// (flags, config, catalog, state), 128+N when stopped by signal N.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/tap-pinterest/tap-pinterest/catalog"
+	"github.com/tap-pinterest/tap-pinterest/tap"
+	"github.com/tap-pinterest/tap-pinterest/tap/singer"
+)
+
+func main() {
+	// With SIGPIPE notified, a write to a closed stdout returns EPIPE instead
+	// of killing the process, so the tap can say that the target is gone.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	var got os.Signal
+	go func() {
+		got = <-sigs
+		fmt.Fprintf(os.Stderr, "INFO received %s: stopping; writing the records fetched so far and a final STATE\n", got)
+		cancel()
+		// A last resort: the sync stops within a few seconds; never hang.
+		time.AfterFunc(5*time.Second, func() {
+			fmt.Fprintln(os.Stderr, "CRITICAL did not stop within 5 seconds of the signal; exiting")
+			os.Exit(exitSignal(got))
+		})
+	}()
+	code := run(ctx, os.Args, os.Stdout, os.Stderr, os.Environ())
+	if got != nil && code != 2 {
+		code = exitSignal(got)
+	}
+	os.Exit(code)
+}
+
+func exitSignal(s os.Signal) int {
+	if n, ok := s.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return 1
+}
+
+// run is the whole program, testable in-process.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
+	redact := &tap.Redactor{}
+	level := new(slog.LevelVar)
+	level.Set(levelFrom(environ))
+	log := tap.NewLogger(stderr, level, redact)
+	app := &cli.App{
+		Name:            "tap-pinterest",
+		Usage:           "Singer tap for the Pinterest API v5",
+		Version:         tap.Version,
+		HideHelpCommand: true,
+		Writer:          stderr,
+		ErrWriter:       stderr,
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "config", Aliases: []string{"c"}, Usage: "config `FILE` (JSON); may repeat, later files win"},
+			&cli.StringFlag{Name: "catalog", Usage: "catalog `FILE` selecting streams and fields"},
+			&cli.StringFlag{Name: "properties", Aliases: []string{"p"}, Usage: "legacy alias of --catalog"},
+			&cli.StringFlag{Name: "state", Aliases: []string{"s"}, Usage: "state `FILE` from a previous run"},
+			&cli.BoolFlag{Name: "discover", Aliases: []string{"d"}, Usage: "print the catalog and exit (no network)"},
+			&cli.BoolFlag{Name: "about", Usage: "describe the tap, its capabilities and settings"},
+			&cli.StringFlag{Name: "format", Usage: "format of --about: text, json or markdown", Value: "text"},
+			&cli.BoolFlag{Name: "test", Usage: "check the credentials with one cheap call per API family"},
+			&cli.StringFlag{Name: "log-level", Usage: "debug, info, warning or error (also TAP_PINTEREST_LOG_LEVEL)"},
+		},
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return &tap.UsageError{Msg: err.Error() + " (see tap-pinterest --help)"}
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return &tap.UsageError{Msg: fmt.Sprintf("unexpected argument %q (see tap-pinterest --help)", c.Args().First())}
+			}
+			if l := c.String("log-level"); l != "" {
+				lv, ok := parseLevel(l)
+				if !ok {
+					return &tap.UsageError{Msg: fmt.Sprintf("--log-level %q: use debug, info, warning or error", l)}
+				}
+				level.Set(lv)
+			}
+			return action(c, stdout, log, redact, environ)
+		},
+	}
+	err := app.RunContext(ctx, normaliseArgs(args))
+	if err == nil {
+		return 0
+	}
+	var ue *tap.UsageError
+	if errors.As(err, &ue) {
+		log.Log(context.Background(), tap.LevelCritical, ue.Msg)
+		return 2
+	}
+	if errors.Is(err, context.Canceled) {
+		log.Warn("stopped before the sync finished; the last STATE covers every record written, so a run with it resumes without loss")
+		return 1
+	}
+	var se *tap.StreamError
+	if errors.As(err, &se) {
+		names := make([]string, 0, len(se.Streams))
+		for n := range se.Streams {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			log.Log(context.Background(), tap.LevelCritical, fmt.Sprintf("stream %s stopped: %v; its bookmark stays where its data stops, so the next run picks it up", n, se.Streams[n]))
+		}
+		return 1
+	}
+	log.Log(context.Background(), tap.LevelCritical, err.Error())
+	return 1
+}
+
+// normaliseArgs accepts --test=all and --test=schema, which Meltano users
+// may pass, as --test.
+func normaliseArgs(args []string) []string {
+	out := make([]string, 0, len(args))
+	for _, a := range args {
+		if strings.HasPrefix(a, "--test=") {
+			a = "--test"
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func levelFrom(environ []string) slog.Level {
+	for _, key := range []string{"TAP_PINTEREST_LOG_LEVEL", "TAP_PINTEREST_LOGLEVEL", "LOGLEVEL"} {
+		for _, kv := range environ {
+			if v, ok := strings.CutPrefix(kv, key+"="); ok {
+				if l, ok := parseLevel(v); ok {
+					return l
+				}
+			}
+		}
+	}
+	return tap.LevelInfo
+}
+
+func parseLevel(s string) (slog.Level, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "debug":
+		return tap.LevelDebug, true
+	case "info", "":
+		return tap.LevelInfo, true
+	case "warning", "warn":
+		return tap.LevelWarning, true
+	case "error", "critical":
+		return slog.LevelError, true
+	}
+	return 0, false
+}
+
+func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *tap.Redactor, environ []string) error {
+	if c.Bool("about") {
+		switch c.String("format") {
+		case "json":
+			b, err := tap.AboutJSON()
+			if err != nil {
+				return err
+			}
+			_, err = stdout.Write(b)
+			return err
+		case "markdown":
+			_, err := io.WriteString(stdout, tap.AboutMarkdown())
+			return err
+		case "text", "":
+			_, err := io.WriteString(stdout, tap.AboutText())
+			return err
+		default:
+			return &tap.UsageError{Msg: fmt.Sprintf("--format %q: use text, json or markdown", c.String("format"))}
+		}
+	}
+	paths := c.StringSlice("config")
+	if c.Bool("discover") {
+		// Discovery needs no credentials; a config only narrows the analytics columns.
+		var cfg *tap.Config
+		if len(paths) > 0 {
+			loaded, err := tap.LoadConfig(paths, environ)
+			if err != nil {
+				var ue *tap.UsageError
+				if !errors.As(err, &ue) || !strings.Contains(ue.Msg, "is missing") {
+					return err
+				}
+			} else {
+				cfg = loaded
+			}
+		}
+		cat, err := tap.Discover(cfg)
+		if err != nil {
+			return err
+		}
+		b, err := json.MarshalIndent(cat, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(append(b, '\n'))
+		return err
+	}
+	if len(paths) == 0 {
+		return &tap.UsageError{Msg: "--config is required: pass a JSON file with client_id, client_secret and refresh_token (see tap-pinterest --about)"}
+	}
+	cfg, err := tap.LoadConfig(paths, environ)
+	if err != nil {
+		return err
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
+	if cfg.RefreshTokenFile != "" {
+		tok, err := tap.LoadRefreshTokenFile(cfg.RefreshTokenFile)
+		if err != nil {
+			return err
+		}
+		if tok != "" {
+			redact.Add(tok)
+			cfg.RefreshToken = tok
+			log.Info("using the newest refresh token, kept in refresh_token_file", "file", cfg.RefreshTokenFile)
+		}
+	}
+	redact.Add(cfg.ClientSecret)
+	redact.Add(cfg.RefreshToken)
+	client := tap.NewClient(cfg, log, redact)
+	if c.Bool("test") {
+		return tap.Check(c.Context, client, log)
+	}
+	var cat *catalog.Catalog
+	catPath := c.String("catalog")
+	if catPath == "" {
+		catPath = c.String("properties")
+	}
+	if catPath != "" {
+		b, err := os.ReadFile(catPath)
+		if err != nil {
+			return &tap.UsageError{Msg: fmt.Sprintf("catalog file %s cannot be read: %v; run tap-pinterest --discover > catalog.json to make one", catPath, unwrapPath(err))}
+		}
+		cat, err = catalog.Parse(b)
+		if err != nil {
+			return &tap.UsageError{Msg: fmt.Sprintf("catalog file %s: %v; run tap-pinterest --discover > catalog.json to make a fresh one", catPath, err)}
+		}
+	}
+	state := &tap.State{Bookmarks: map[string]*tap.Bookmark{}}
+	if p := c.String("state"); p != "" {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return &tap.UsageError{Msg: fmt.Sprintf("state file %s cannot be read: %v; omit --state for a full sync", p, unwrapPath(err))}
+		}
+		state, err = tap.ParseState(b, p)
+		if err != nil {
+			return err
+		}
+	}
+	sel, err := tap.Select(cat, cfg)
+	if err != nil {
+		return err
+	}
+	if len(sel.Streams) == 0 {
+		log.Warn("the catalog selects no stream: nothing to sync (mark streams \"selected\": true in its metadata)")
+	}
+	syncer, err := tap.NewSyncer(cfg, client, log, sel, state, tap.Options{})
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	w := singer.NewWriter(stdout)
+	err = syncer.Run(c.Context, w)
+	reqs, retries := client.Stats()
+	counts := syncer.Counts()
+	names := make([]string, 0, len(counts))
+	var total int64
+	for n, v := range counts {
+		names = append(names, fmt.Sprintf("%s=%d", n, v))
+		total += v
+	}
+	sort.Strings(names)
+	log.Info(fmt.Sprintf("sync finished in %s: %d records (%s), %d requests, %d retries", time.Since(start).Round(time.Millisecond), total, strings.Join(names, " "), reqs, retries))
+	return err
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

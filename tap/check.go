@@ -1,0 +1,46 @@
+package tap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+)
+
+// Check makes one cheap authenticated call per API family and says what
+// the credentials can read: the user account (organic) and the ad accounts
+// (ads). It fails when the credentials are rejected or nothing is readable.
+func Check(ctx context.Context, c *Client, log *slog.Logger) error {
+	okCount := 0
+	body, err := c.get(ctx, "", "user_account/get", "org_read", "/user_account", nil)
+	var ae *AuthError
+	if errors.As(err, &ae) {
+		return err
+	}
+	if err != nil {
+		log.Warn(fmt.Sprintf("organic (boards, pins, user account analytics): NOT readable: %v", err))
+	} else {
+		name, _ := stringValue(member(body, "username"))
+		kind, _ := stringValue(member(body, "account_type"))
+		log.Info(fmt.Sprintf("organic (boards, pins, user account analytics): OK: user %q (%s account)", name, kind))
+		okCount++
+	}
+	body, err = c.get(ctx, "", "ad_accounts/list", "ads_read", "/ad_accounts", url.Values{"page_size": {"250"}})
+	if err != nil {
+		log.Warn(fmt.Sprintf("ads (ad accounts, campaigns, ad groups, ads, analytics): NOT readable: %v", err))
+	} else {
+		n := 0
+		_ = eachElement(member(body, "items"), func([]byte) error { n++; return nil })
+		more := ""
+		if b, _ := stringValue(member(body, "bookmark")); b != "" {
+			more = "+"
+		}
+		log.Info(fmt.Sprintf("ads (ad accounts, campaigns, ad groups, ads, analytics): OK: %d%s ad accounts visible", n, more))
+		okCount++
+	}
+	if okCount == 0 {
+		return errors.New("the credentials work but can read neither organic nor ads data; check the token's scopes")
+	}
+	return nil
+}

@@ -1,0 +1,442 @@
+package tap
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xeipuuv/gojsonschema"
+
+	"github.com/tap-pinterest/tap-pinterest/catalog"
+)
+
+// ConfigSchema is the JSON Schema of the tap's settings: the source of
+// validation, of defaults, and of --about.
+//
+//go:embed config.schema.json
+var ConfigSchema []byte
+
+// EnvPrefix prefixes the environment variables that may carry settings.
+const EnvPrefix = "TAP_PINTEREST_"
+
+// Config is the validated, typed configuration.
+type Config struct {
+	ClientID, ClientSecret, RefreshToken string
+	RefreshTokenFile                     string
+	StartDate, EndDate                   time.Time // zero when unset; dates at 00:00 UTC
+	BaseURL                              string
+	AdAccountIDs                         []string
+	EntityStatuses                       []string
+	AnalyticsLookbackDays                int
+	ClickWindowDays                      int
+	EngagementWindowDays                 int
+	ViewWindowDays                       int
+	ConversionReportTime                 string
+	AnalyticsColumns                     []string
+	MaxRetryWait                         time.Duration
+	RequestTimeout                       time.Duration
+	MaxConcurrency                       int
+	RatePerSecond                        int
+	RatePerMinute                        map[string]int // rate-limit category → requests per minute
+
+	// Warnings collected while loading (unknown settings, clamped dates), to be logged.
+	Warnings []string
+}
+
+// UsageError is a mistake in the tap's input (flags, config, catalog,
+// state): exit code 2, one line saying what to fix.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usagef(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
+
+type schemaProp struct {
+	Type    any             `json:"type"`
+	Secret  bool            `json:"secret"`
+	Default json.RawMessage `json:"default"`
+	Desc    string          `json:"description"`
+	Items   *schemaProp     `json:"items"`
+	Enum    []any           `json:"enum"`
+}
+
+type configSchemaDoc struct {
+	Properties map[string]schemaProp `json:"properties"`
+	Required   []string              `json:"required"`
+}
+
+func parseConfigSchema() configSchemaDoc {
+	var d configSchemaDoc
+	if err := json.Unmarshal(ConfigSchema, &d); err != nil {
+		panic("config.schema.json: " + err.Error()) // embedded, covered by tests
+	}
+	return d
+}
+
+// Setting is one documented setting, for --about and the README.
+type Setting struct {
+	Name        string
+	Type        string
+	Required    bool
+	Secret      bool
+	Default     string
+	Description string
+}
+
+// Settings lists the settings in the order of the schema file.
+func Settings() []Setting {
+	d := parseConfigSchema()
+	req := map[string]bool{}
+	for _, r := range d.Required {
+		req[r] = true
+	}
+	var out []Setting
+	for _, name := range schemaOrder() {
+		p := d.Properties[name]
+		t, _ := p.Type.(string)
+		def := ""
+		if len(p.Default) > 0 {
+			def = string(p.Default)
+		}
+		out = append(out, Setting{Name: name, Type: t, Required: req[name], Secret: p.Secret, Default: def, Description: p.Desc})
+	}
+	return out
+}
+
+// schemaOrder returns the property names in the order they appear in the file.
+func schemaOrder() []string {
+	var names []string
+	_ = eachMember(member(ConfigSchema, "properties"), func(key, _ []byte) error {
+		names = append(names, string(key))
+		return nil
+	})
+	return names
+}
+
+// SecretSettings are the settings whose values must never be printed.
+func SecretSettings() []string {
+	var out []string
+	for _, s := range Settings() {
+		if s.Secret {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// LoadConfig reads the config files in order (later files win), then the
+// TAP_PINTEREST_<SETTING> environment variables (which win over files),
+// validates the result against the schema and returns the typed Config.
+// Errors name the file or variable and the setting, and say what to do.
+func LoadConfig(paths []string, environ []string) (*Config, error) {
+	merged := map[string]any{}
+	source := map[string]string{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, usagef("config file %s does not exist: pass the path of a JSON file with client_id, client_secret and refresh_token", p)
+			}
+			return nil, usagef("config file %s cannot be read: %v", p, rootCause(err))
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil || m == nil {
+			return nil, usagef("config file %s is not a JSON object: %s; it must look like {\"client_id\": \"...\", ...}", p, jsonErr(b, err))
+		}
+		if dec.More() {
+			return nil, usagef("config file %s has more than one JSON value: it must hold a single object", p)
+		}
+		for k, v := range m {
+			merged[k] = v
+			source[k] = p
+		}
+	}
+	doc := parseConfigSchema()
+	for _, kv := range environ {
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(name, EnvPrefix) {
+			continue
+		}
+		key := strings.ToLower(strings.TrimPrefix(name, EnvPrefix))
+		p, declared := doc.Properties[key]
+		if !declared {
+			continue // TAP_PINTEREST_LOG_LEVEL and friends are not settings
+		}
+		v, err := envValue(p, val)
+		if err != nil {
+			return nil, usagef("environment variable %s: %v", name, err)
+		}
+		merged[key] = v
+		source[key] = "environment variable " + name
+	}
+	return buildConfig(merged, source, doc)
+}
+
+func envValue(p schemaProp, val string) (any, error) {
+	t, _ := p.Type.(string)
+	switch t {
+	case "integer":
+		n, err := strconv.Atoi(strings.TrimSpace(val))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a whole number", val)
+		}
+		return json.Number(strconv.Itoa(n)), nil
+	case "array":
+		v := strings.TrimSpace(val)
+		if strings.HasPrefix(v, "[") {
+			var a []any
+			if err := json.Unmarshal([]byte(v), &a); err != nil {
+				return nil, fmt.Errorf("not a JSON array: %v", err)
+			}
+			return a, nil
+		}
+		var a []any
+		for _, part := range strings.Split(v, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				a = append(a, part)
+			}
+		}
+		return a, nil
+	default:
+		return val, nil
+	}
+}
+
+func buildConfig(m map[string]any, source map[string]string, doc configSchemaDoc) (*Config, error) {
+	cfg := &Config{}
+	where := func(key string) string {
+		if s, ok := source[key]; ok {
+			return s
+		}
+		return "config"
+	}
+	var unknown []string
+	for k := range m {
+		if _, ok := doc.Properties[k]; !ok {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: unknown setting %q is ignored (see tap-pinterest --about for the settings)", where(k), k))
+		delete(m, k)
+	}
+	// Required settings first, with the message users most need.
+	var missing []string
+	for _, r := range doc.Required {
+		if v, ok := m[r]; !ok || v == nil || v == "" {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, usagef("config is missing %s: set %s in the config file or as %s", strings.Join(quoteAll(missing), ", "), plural(missing, "it", "them"), envNames(missing))
+	}
+	res, err := gojsonschema.Validate(gojsonschema.NewBytesLoader(ConfigSchema), gojsonschema.NewGoLoader(jsonable(m)))
+	if err != nil {
+		return nil, fmt.Errorf("validate config: %w", err)
+	}
+	if !res.Valid() {
+		e := res.Errors()[0]
+		field := e.Field()
+		key, _, _ := strings.Cut(field, ".")
+		if key == "(root)" {
+			return nil, usagef("config: %s", e.Description())
+		}
+		return nil, usagef("%s: setting %q: %s (value %s)", where(key), field, e.Description(), shortValue(e.Value()))
+	}
+	str := func(k string) string { s, _ := m[k].(string); return s }
+	intv := func(k string) int {
+		if v, ok := m[k]; ok {
+			n, _ := strconv.Atoi(fmt.Sprint(v))
+			return n
+		}
+		var n int
+		_ = json.Unmarshal(doc.Properties[k].Default, &n)
+		return n
+	}
+	strs := func(k string) []string {
+		a, ok := m[k].([]any)
+		if !ok {
+			var d []string
+			_ = json.Unmarshal(doc.Properties[k].Default, &d)
+			return d
+		}
+		out := make([]string, 0, len(a))
+		for _, v := range a {
+			out = append(out, fmt.Sprint(v))
+		}
+		return out
+	}
+	cfg.ClientID = strings.TrimSpace(str("client_id"))
+	cfg.ClientSecret = strings.TrimSpace(str("client_secret"))
+	cfg.RefreshToken = strings.TrimSpace(str("refresh_token"))
+	cfg.RefreshTokenFile = str("refresh_token_file")
+	cfg.BaseURL = strings.TrimRight(str("base_url"), "/")
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "https://api.pinterest.com/v5"
+	}
+	if !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
+		return nil, usagef("%s: setting \"base_url\": %q is not an http(s) URL", where("base_url"), cfg.BaseURL)
+	}
+	for _, k := range []string{"start_date", "end_date"} {
+		s := str(k)
+		if s == "" {
+			continue
+		}
+		d, err := ParseDate(s)
+		if err != nil {
+			return nil, usagef("%s: setting %q: %q is not a date; use YYYY-MM-DD (e.g. 2026-01-31) or RFC 3339 (e.g. 2026-01-31T00:00:00Z)", where(k), k, s)
+		}
+		if k == "start_date" {
+			cfg.StartDate = d
+		} else {
+			cfg.EndDate = d
+		}
+	}
+	if !cfg.StartDate.IsZero() && !cfg.EndDate.IsZero() && cfg.EndDate.Before(cfg.StartDate) {
+		return nil, usagef("%s: setting \"end_date\" (%s) is before start_date (%s)", where("end_date"), str("end_date"), str("start_date"))
+	}
+	cfg.AdAccountIDs = strs("ad_account_ids")
+	cfg.EntityStatuses = dedupe(strs("entity_statuses"))
+	cfg.AnalyticsLookbackDays = intv("analytics_lookback_days")
+	cfg.ClickWindowDays = intv("click_window_days")
+	cfg.EngagementWindowDays = intv("engagement_window_days")
+	cfg.ViewWindowDays = intv("view_window_days")
+	cfg.ConversionReportTime = str("conversion_report_time")
+	if cfg.ConversionReportTime == "" {
+		cfg.ConversionReportTime = "TIME_OF_AD_ACTION"
+	}
+	cfg.AnalyticsColumns = dedupe(strs("analytics_columns"))
+	if len(cfg.AnalyticsColumns) == 0 {
+		cfg.AnalyticsColumns = append([]string(nil), catalog.AnalyticsColumns...)
+	} else {
+		known := map[string]bool{}
+		for _, c := range catalog.AnalyticsColumns {
+			known[c] = true
+		}
+		for _, c := range cfg.AnalyticsColumns {
+			if !known[c] {
+				return nil, usagef("%s: setting \"analytics_columns\": %q is not a column Pinterest's analytics endpoints accept (see the analytics schemas in tap-pinterest --discover)", where("analytics_columns"), c)
+			}
+		}
+	}
+	cfg.MaxRetryWait = time.Duration(intv("max_retry_wait_seconds")) * time.Second
+	cfg.RequestTimeout = time.Duration(intv("request_timeout_seconds")) * time.Second
+	cfg.MaxConcurrency = intv("max_concurrency")
+	cfg.RatePerSecond = intv("rate_limit_per_second")
+	cfg.RatePerMinute = map[string]int{}
+	for _, cat := range []string{"ads_analytics", "ads_read", "org_read", "org_analytics", "catalogs_read"} {
+		cfg.RatePerMinute[cat] = intv("rate_limit_" + cat)
+	}
+	return cfg, nil
+}
+
+// ParseDate accepts YYYY-MM-DD or RFC 3339 and returns the UTC day.
+func ParseDate(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
+}
+
+func jsonable(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	out := in[:0:0]
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func quoteAll(in []string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = strconv.Quote(s)
+	}
+	return out
+}
+
+func envNames(in []string) string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = EnvPrefix + strings.ToUpper(s)
+	}
+	return strings.Join(out, ", ")
+}
+
+func plural(in []string, one, many string) string {
+	if len(in) == 1 {
+		return one
+	}
+	return many
+}
+
+func shortValue(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	if len(b) > 60 {
+		return string(b[:57]) + "..."
+	}
+	return string(b)
+}
+
+// jsonErr describes a JSON syntax error with its line and column.
+func jsonErr(b []byte, err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line, col := 1, 1
+		for _, c := range b[:min(int(se.Offset), len(b))] {
+			if c == '\n' {
+				line++
+				col = 1
+			} else {
+				col++
+			}
+		}
+		return fmt.Sprintf("%v at line %d, column %d", se, line, col)
+	}
+	if err == nil {
+		return "it is null"
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return "the top level is " + te.Value + ", not an object"
+	}
+	return err.Error()
+}
+
+func rootCause(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

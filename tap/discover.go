@@ -1,0 +1,159 @@
+package tap
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/tap-pinterest/tap-pinterest/catalog"
+)
+
+// streamSchema returns a stream's schema for this config: the generated
+// schema, and for ads analytics only the key columns and the configured
+// analytics_columns.
+func streamSchema(s *Stream, cfg *Config) ([]byte, error) {
+	b, err := catalog.Schema(s.Name)
+	if err != nil {
+		return nil, err
+	}
+	if s.Kind != AdsAnalytics || cfg == nil {
+		return b, nil
+	}
+	keepCols := map[string]bool{}
+	for _, k := range s.KeyProperties {
+		keepCols[k] = true
+	}
+	for _, c := range cfg.AnalyticsColumns {
+		keepCols[c] = true
+	}
+	return filterProperties(b, func(name string) bool { return keepCols[name] })
+}
+
+// filterProperties returns the schema with only the top-level properties kept by keep.
+func filterProperties(schema []byte, keep func(string) bool) ([]byte, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(schema, &doc); err != nil {
+		return nil, err
+	}
+	var props map[string]json.RawMessage
+	if err := json.Unmarshal(doc["properties"], &props); err != nil {
+		return nil, err
+	}
+	for name := range props {
+		if !keep(name) {
+			delete(props, name)
+		}
+	}
+	pb, err := json.Marshal(props)
+	if err != nil {
+		return nil, err
+	}
+	doc["properties"] = pb
+	return json.Marshal(doc)
+}
+
+// Discover returns the tap's catalog: every stream, its schema, key
+// properties and the metadata of the Singer conventions, in table order.
+// It makes no network call.
+func Discover(cfg *Config) (*catalog.Catalog, error) {
+	cat := &catalog.Catalog{Streams: []catalog.Entry{}}
+	for i := range Streams {
+		s := &Streams[i]
+		schema, err := streamSchema(s, cfg)
+		if err != nil {
+			return nil, err
+		}
+		props, err := catalog.SchemaProperties(schema)
+		if err != nil {
+			return nil, fmt.Errorf("schema of %s: %w", s.Name, err)
+		}
+		method := "FULL_TABLE"
+		root := map[string]any{
+			catalog.Inclusion:          catalog.InclusionAvailable,
+			catalog.SelectedByDefault:  true,
+			catalog.TableKeyProperties: s.KeyProperties,
+		}
+		var validKeys []string
+		if s.Incremental() {
+			method = "INCREMENTAL"
+			validKeys = []string{s.ReplicationKey}
+			root[catalog.ValidReplicationKeys] = validKeys
+			root[catalog.ReplicationKey] = s.ReplicationKey
+		}
+		root[catalog.ForcedReplicationMethod] = method
+		root[catalog.ReplicationMethod] = method
+		if s.Parent != "" {
+			root["parent-tap-stream-id"] = s.Parent
+		}
+		md := []catalog.MetadataEntry{{Breadcrumb: []string{}, Metadata: root}}
+		auto := map[string]bool{s.ReplicationKey: s.Incremental()}
+		for _, k := range s.KeyProperties {
+			auto[k] = true
+		}
+		for _, p := range props {
+			inc := catalog.InclusionAvailable
+			if auto[p] {
+				inc = catalog.InclusionAutomatic
+			}
+			md = append(md, catalog.MetadataEntry{Breadcrumb: []string{"properties", p}, Metadata: map[string]any{catalog.Inclusion: inc}})
+		}
+		cat.Streams = append(cat.Streams, catalog.Entry{
+			TapStreamID: s.Name, Stream: s.Name, Schema: schema, KeyProperties: s.KeyProperties,
+			ReplicationKey: s.ReplicationKey, ReplicationMethod: method, Metadata: md,
+		})
+	}
+	return cat, nil
+}
+
+// Selection is what a run syncs: the selected streams with their
+// field-selected schemas.
+type Selection struct {
+	Streams map[string]SelectedStream
+}
+
+// SelectedStream is one stream to sync.
+type SelectedStream struct {
+	Schema    []byte
+	FullTable bool
+}
+
+// Select applies a catalog's selection to the tap's own schemas. With no
+// catalog every stream is selected. Key properties and replication keys are
+// always kept; a property deselected in the catalog is absent from both
+// the SCHEMA and the records.
+func Select(cat *catalog.Catalog, cfg *Config) (*Selection, error) {
+	sel := &Selection{Streams: map[string]SelectedStream{}}
+	for i := range Streams {
+		s := &Streams[i]
+		schema, err := streamSchema(s, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if cat == nil {
+			sel.Streams[s.Name] = SelectedStream{Schema: schema}
+			continue
+		}
+		e := cat.Find(s.Name)
+		if e == nil || !e.IsSelected() {
+			continue
+		}
+		auto := map[string]bool{s.ReplicationKey: s.Incremental()}
+		for _, k := range s.KeyProperties {
+			auto[k] = true
+		}
+		for f := range s.AddFields {
+			if f == "board_id" && s.Name == "board_sections" {
+				auto[f] = true
+			}
+		}
+		filtered, err := filterProperties(schema, func(name string) bool { return auto[name] || e.PropertySelected(name) })
+		if err != nil {
+			return nil, err
+		}
+		method := e.ReplicationMethod
+		if m := e.StreamMetadata(catalog.ReplicationMethod); method == "" && m != "" {
+			method = m
+		}
+		sel.Streams[s.Name] = SelectedStream{Schema: filtered, FullTable: s.Incremental() && method == "FULL_TABLE"}
+	}
+	return sel, nil
+}

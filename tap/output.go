@@ -1,0 +1,158 @@
+package tap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/tap-pinterest/tap-pinterest/tap/singer"
+)
+
+// msg is what fetchers hand to the writer: a stream's RECORD lines, and/or
+// a bookmark to apply after them.
+type msg struct {
+	stream   string
+	lines    []byte
+	n        int
+	bookmark *bookmarkUpdate
+}
+
+type bookmarkUpdate struct {
+	s       *Stream
+	account string
+	value   any
+}
+
+// output is the one goroutine that owns stdout. Messages arrive in the
+// order each fetcher sent them, so a bookmark sent after its records is
+// applied, and its STATE written, only after those records are written.
+type output struct {
+	ch    chan msg
+	state *State
+	log   *slog.Logger
+
+	// ProgressEvery is how often progress and record_count metrics are logged.
+	progressEvery time.Duration
+
+	mu       sync.Mutex
+	abortErr error
+	cancel   context.CancelFunc
+
+	counts map[string]int64
+}
+
+func newOutput(state *State, log *slog.Logger) *output {
+	return &output{ch: make(chan msg, 64), state: state, log: log, progressEvery: 10 * time.Second, counts: map[string]int64{}}
+}
+
+// send queues a message. Once the run is cancelled nothing more is queued,
+// so a bookmark can never follow records that were dropped.
+func (o *output) send(ctx context.Context, m msg) {
+	if ctx.Err() != nil {
+		return
+	}
+	select {
+	case o.ch <- m:
+	case <-ctx.Done():
+	}
+}
+
+func (o *output) warn(s string) { o.log.Warn(s) }
+
+// abort stops the run for an error that concerns every stream (bad credentials).
+func (o *output) abort(err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.abortErr == nil {
+		o.abortErr = err
+	}
+	if o.cancel != nil {
+		o.cancel()
+	}
+}
+
+// ErrTargetGone is returned when stdout is closed: the target exited.
+var ErrTargetGone = errors.New("stdout closed: the downstream target exited, so the tap stopped (no state was lost: rerun with the target's last state)")
+
+func (o *output) run(w *singer.Writer, schemas []*plan, cancel context.CancelFunc) error {
+	o.mu.Lock()
+	o.cancel = cancel
+	o.mu.Unlock()
+	fail := func(err error) error {
+		cancel()
+		for range o.ch { // let the fetchers finish
+		}
+		if errors.Is(err, syscall.EPIPE) {
+			return ErrTargetGone
+		}
+		return fmt.Errorf("write to stdout: %w", err)
+	}
+	for _, p := range schemas {
+		var bk []string
+		if p.s.Incremental() && !p.fullTable {
+			bk = []string{p.s.ReplicationKey}
+		}
+		if err := w.WriteSchema(p.s.Name, p.schema, p.s.KeyProperties, bk); err != nil {
+			return fail(err)
+		}
+	}
+	tick := time.NewTicker(o.progressEvery)
+	defer tick.Stop()
+	reported := map[string]int64{}
+	report := func(final bool) {
+		names := make([]string, 0, len(o.counts))
+		for n := range o.counts {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		var parts []string
+		for _, n := range names {
+			if d := o.counts[n] - reported[n]; d > 0 || final {
+				metric(o.log, "counter", "record_count", d, map[string]any{"endpoint": n, "stream": n})
+				reported[n] = o.counts[n]
+			}
+			parts = append(parts, fmt.Sprintf("%s=%d", n, o.counts[n]))
+		}
+		if len(parts) > 0 && !final {
+			o.log.Info("progress (records so far): " + strings.Join(parts, " "))
+		}
+	}
+	for {
+		select {
+		case m, ok := <-o.ch:
+			if !ok {
+				report(true)
+				o.mu.Lock()
+				aborted := o.abortErr
+				o.mu.Unlock()
+				if err := w.WriteState(o.state); err != nil {
+					return fail(err)
+				}
+				return aborted
+			}
+			if m.n > 0 {
+				if err := w.WriteRecords(m.lines); err != nil {
+					return fail(err)
+				}
+				o.counts[m.stream] += int64(m.n)
+			}
+			if m.bookmark != nil {
+				o.state.advance(m.bookmark.s, m.bookmark.account, m.bookmark.value)
+				if err := w.WriteState(o.state); err != nil {
+					return fail(err)
+				}
+			}
+		case <-tick.C:
+			report(false)
+		}
+	}
+}
+
+// Counts returns the records written per stream (after Run).
+func (s *Syncer) Counts() map[string]int64 { return s.out.counts }

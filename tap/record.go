@@ -1,0 +1,221 @@
+package tap
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/tap-pinterest/tap-pinterest/tap/singer"
+)
+
+// action says what happens to one top-level field of a record.
+type action uint8
+
+const (
+	keep     action = iota + 1 // copy the raw value
+	dateTime                   // normalise to RFC 3339 UTC (Pinterest sends naive date-times)
+	str                        // a string column: a number is quoted (ids must stay text)
+)
+
+// conformer turns one API object into one record of the stream's selected
+// schema without decoding it into a map: it walks the object's members,
+// keeps the selected ones (normalising date-times and quoting numeric ids),
+// drops what the schema does not declare, adds the parent ids the API leaves
+// out, and reads the values the engine needs (id, replication key).
+type conformer struct {
+	stream    string
+	fields    map[string]action
+	keys      []string
+	addFields []addField
+	repKey    string
+	unknown   atomic.Int32 // fields dropped because the schema lacks them
+	warned    atomic.Bool
+}
+
+type addField struct{ field, ctxKey string }
+
+// newConformer builds the conformer of a stream from its (already
+// field-selected) schema.
+func newConformer(s *Stream, schema []byte) (*conformer, error) {
+	var doc struct {
+		Properties map[string]struct {
+			Type   json.RawMessage `json:"type"`
+			Format string          `json:"format"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(schema, &doc); err != nil {
+		return nil, fmt.Errorf("schema of %s: %w", s.Name, err)
+	}
+	c := &conformer{stream: s.Name, fields: map[string]action{}, keys: s.KeyProperties, repKey: s.ReplicationKey}
+	for name, p := range doc.Properties {
+		a := keep
+		switch {
+		case p.Format == "date-time":
+			a = dateTime
+		case bytes.Contains(p.Type, []byte(`"string"`)) && p.Format == "":
+			a = str
+		}
+		c.fields[name] = a
+	}
+	for f, k := range s.AddFields {
+		if _, ok := c.fields[f]; ok {
+			c.addFields = append(c.addFields, addField{f, k})
+		}
+	}
+	sort.Slice(c.addFields, func(i, j int) bool { return c.addFields[i].field < c.addFields[j].field })
+	return c, nil
+}
+
+// item is what the engine learns from one object besides its record.
+type item struct {
+	id     string // the object's "id"
+	repRaw []byte // raw replication key value
+}
+
+// conform appends the record built from obj to dst. ctx holds the parent
+// ids. It returns dst unchanged and an error when the object lacks a key
+// property (a record without its primary key would break every target).
+func (c *conformer) conform(dst, obj []byte, ctx map[string]string) ([]byte, item, error) {
+	var it item
+	start := len(dst)
+	dst = append(dst, '{')
+	first := true
+	var seen uint64 // bit i: addFields[i] present in obj
+	keysFound := 0
+	err := eachMember(obj, func(key, val []byte) error {
+		k := string(key)
+		if k == "id" {
+			it.id, _ = stringValue(val)
+		}
+		if c.repKey != "" && k == c.repKey {
+			it.repRaw = val
+		}
+		a, ok := c.fields[k]
+		if !ok {
+			c.unknown.Add(1)
+			return nil
+		}
+		for i, af := range c.addFields {
+			if af.field == k {
+				if isNull(val) {
+					return nil // filled from the context below
+				}
+				seen |= 1 << i
+			}
+		}
+		for _, kp := range c.keys {
+			if kp == k && !isNull(val) {
+				keysFound++
+			}
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = append(dst, '"')
+		dst = append(dst, key...)
+		dst = append(dst, '"', ':')
+		dst = appendValue(dst, a, val)
+		return nil
+	})
+	if err != nil {
+		return dst[:start], it, fmt.Errorf("%s: malformed object: %w", c.stream, err)
+	}
+	for i, af := range c.addFields {
+		if seen&(1<<i) != 0 {
+			continue
+		}
+		v, ok := ctx[af.ctxKey]
+		if !ok {
+			continue
+		}
+		for _, kp := range c.keys {
+			if kp == af.field {
+				keysFound++
+			}
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = append(dst, '"')
+		dst = append(dst, af.field...)
+		dst = append(dst, '"', ':')
+		dst = strconv.AppendQuote(dst, v)
+	}
+	if keysFound < len(c.keys) {
+		return dst[:start], it, fmt.Errorf("%s: an object without its key properties %v was skipped: %s", c.stream, c.keys, snippet(obj))
+	}
+	dst = append(dst, '}')
+	return dst, it, nil
+}
+
+func isNull(v []byte) bool { return len(v) == 4 && string(v) == "null" }
+
+func appendValue(dst []byte, a action, val []byte) []byte {
+	switch a {
+	case dateTime:
+		if val[0] == '"' {
+			if s, ok := stringValue(val); ok {
+				if t, ok := parseDateTime(s); ok {
+					dst = append(dst, '"')
+					dst = t.AppendFormat(dst, singer.TimeLayout)
+					return append(dst, '"')
+				}
+			}
+			return append(dst, "null"...) // not a date-time: a target would reject the record
+		}
+	case str:
+		if c := val[0]; c == '-' || (c >= '0' && c <= '9') {
+			dst = append(dst, '"')
+			dst = append(dst, val...)
+			return append(dst, '"')
+		}
+	}
+	if bytes.IndexByte(val, '\n') >= 0 || bytes.IndexByte(val, '\r') >= 0 {
+		var b bytes.Buffer
+		if json.Compact(&b, val) == nil {
+			return append(dst, b.Bytes()...)
+		}
+	}
+	return append(dst, val...)
+}
+
+var dateTimeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999", // Pinterest's naive UTC date-times
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999Z0700",
+	"2006-01-02",
+}
+
+// parseDateTime reads the date-time shapes Pinterest sends; zone-less
+// values are UTC.
+func parseDateTime(s string) (time.Time, bool) {
+	for _, l := range dateTimeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// unixValue reads an integer (or float) JSON number of seconds.
+func unixValue(raw []byte) (int64, bool) {
+	if len(raw) == 0 || isNull(raw) {
+		return 0, false
+	}
+	s := strings.Trim(string(raw), `"`)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, true
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		return int64(f), true
+	}
+	return 0, false
+}
