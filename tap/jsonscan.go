@@ -178,6 +178,9 @@ func stringValue(raw []byte) (string, bool) {
 	}
 	switch raw[0] {
 	case '"':
+		if len(raw) < 2 || raw[len(raw)-1] != '"' {
+			return "", false
+		}
 		if !hasEscape(raw) {
 			return string(raw[1 : len(raw)-1]), true
 		}

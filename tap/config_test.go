@@ -1,0 +1,120 @@
+package tap
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const minimalConfig = `{"client_id":"id","client_secret":"s3cret-value","refresh_token":"rt-value-123"}`
+
+func TestLoadConfigErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, body string
+		env        []string
+		want       string // substring of the one-line error
+	}{
+		{"not json", `{"client_id":`, nil, "is not a JSON object"},
+		{"array", `[1]`, nil, "is not a JSON object"},
+		{"missing secrets", `{"client_id":"x"}`, nil, `missing "client_secret", "refresh_token"`},
+		{"bad date", `{"client_id":"a","client_secret":"bbbbbb","refresh_token":"cccccc","start_date":"2026-13-01"}`, nil, `setting "start_date": "2026-13-01" is not a date`},
+		{"wrong type", `{"client_id":"a","client_secret":"bbbbbb","refresh_token":"cccccc","analytics_lookback_days":"x"}`, nil, `setting "analytics_lookback_days"`},
+		{"bad enum", `{"client_id":"a","client_secret":"bbbbbb","refresh_token":"cccccc","entity_statuses":["LIVE"]}`, nil, `entity_statuses`},
+		{"bad window", `{"client_id":"a","client_secret":"bbbbbb","refresh_token":"cccccc","click_window_days":5}`, nil, `click_window_days`},
+		{"end before start", `{"client_id":"a","client_secret":"bbbbbb","refresh_token":"cccccc","start_date":"2026-02-01","end_date":"2026-01-01"}`, nil, "is before start_date"},
+		{"bad column", `{"client_id":"a","client_secret":"bbbbbb","refresh_token":"cccccc","analytics_columns":["NOPE"]}`, nil, `"NOPE" is not a column`},
+		{"bad env int", minimalConfig, []string{"TAP_PINTEREST_MAX_CONCURRENCY=many"}, "TAP_PINTEREST_MAX_CONCURRENCY"},
+		{"bad base url", `{"client_id":"a","client_secret":"bbbbbb","refresh_token":"cccccc","base_url":"ftp://x"}`, nil, "base_url"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := writeFile(t, t.TempDir(), "config.json", tc.body)
+			_, err := LoadConfig([]string{p}, tc.env)
+			if err == nil {
+				t.Fatalf("no error, want %q", tc.want)
+			}
+			if _, ok := err.(*UsageError); !ok {
+				t.Errorf("error %T is not a usage error", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not contain %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
+			}
+			for _, secret := range []string{"bbbbbb", "cccccc", "s3cret-value", "rt-value-123"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error shows a secret: %q", err)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadConfigMissingFile(t *testing.T) {
+	t.Parallel()
+	_, err := LoadConfig([]string{filepath.Join(t.TempDir(), "nope.json")}, nil)
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestLoadConfigMergeAndDefaults(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a := writeFile(t, dir, "a.json", `{"client_id":"first","client_secret":"secret1","refresh_token":"token1","start_date":"2026-01-01","mystery":1}`)
+	b := writeFile(t, dir, "b.json", `{"client_id":"second","end_date":"2026-02-01T10:00:00Z"}`)
+	cfg, err := LoadConfig([]string{a, b}, []string{"TAP_PINTEREST_AD_ACCOUNT_IDS=1,2", "TAP_PINTEREST_VIEW_WINDOW_DAYS=7", "OTHER=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ClientID != "second" {
+		t.Errorf("later file must win: client_id = %q", cfg.ClientID)
+	}
+	if got := cfg.EndDate.Format(time.DateOnly); got != "2026-02-01" {
+		t.Errorf("end_date = %s", got)
+	}
+	if strings.Join(cfg.AdAccountIDs, ",") != "1,2" || cfg.ViewWindowDays != 7 {
+		t.Errorf("env not applied: %v %d", cfg.AdAccountIDs, cfg.ViewWindowDays)
+	}
+	if strings.Join(cfg.EntityStatuses, ",") != "ACTIVE,PAUSED,ARCHIVED,DRAFT" {
+		t.Errorf("default entity_statuses = %v", cfg.EntityStatuses)
+	}
+	if cfg.AnalyticsLookbackDays != 30 || cfg.ClickWindowDays != 30 || cfg.EngagementWindowDays != 30 || cfg.ConversionReportTime != "TIME_OF_AD_ACTION" {
+		t.Errorf("defaults: %+v", cfg)
+	}
+	if len(cfg.AnalyticsColumns) != 175 {
+		t.Errorf("default analytics columns = %d", len(cfg.AnalyticsColumns))
+	}
+	if cfg.BaseURL != "https://api.pinterest.com/v5" || cfg.RatePerMinute["ads_analytics"] != 300 || cfg.MaxRetryWait != 600*time.Second {
+		t.Errorf("defaults: %s %v %s", cfg.BaseURL, cfg.RatePerMinute, cfg.MaxRetryWait)
+	}
+	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], `unknown setting "mystery"`) {
+		t.Errorf("warnings = %q", cfg.Warnings)
+	}
+}
+
+func TestSettingsAndSecrets(t *testing.T) {
+	t.Parallel()
+	s := Settings()
+	if len(s) < 20 || s[0].Name != "client_id" {
+		t.Fatalf("settings = %+v", s)
+	}
+	got := strings.Join(SecretSettings(), ",")
+	if got != "client_secret,refresh_token" {
+		t.Errorf("secret settings = %s", got)
+	}
+}

@@ -1,0 +1,219 @@
+package tap
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tap-pinterest/tap-pinterest/catalog"
+	"github.com/xeipuuv/gojsonschema"
+)
+
+// TestStreamTable checks the table itself, so that a new row cannot be wrong in the usual ways.
+func TestStreamTable(t *testing.T) {
+	t.Parallel()
+	snake := regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	placeholder := regexp.MustCompile(`\{([a-z_]+)\}`)
+	seen := map[string]bool{}
+	ctxKeys := map[string]string{} // stream → the context keys available to its items
+	for _, s := range Streams {
+		t.Run(s.Name, func(t *testing.T) {
+			if !snake.MatchString(s.Name) || seen[s.Name] {
+				t.Fatalf("bad or duplicate name %q", s.Name)
+			}
+			seen[s.Name] = true
+			avail := map[string]bool{}
+			if s.Parent != "" {
+				if !seen[s.Parent] {
+					t.Fatalf("parent %q must come before %q", s.Parent, s.Name)
+				}
+				for _, k := range strings.Fields(ctxKeys[s.Parent]) {
+					avail[k] = true
+				}
+			}
+			for _, m := range placeholder.FindAllStringSubmatch(s.Path, -1) {
+				if !avail[m[1]] {
+					t.Errorf("path %s needs {%s}, which no ancestor provides", s.Path, m[1])
+				}
+			}
+			for f, k := range s.AddFields {
+				if !avail[k] {
+					t.Errorf("AddFields %s←%s: no ancestor provides %s", f, k, k)
+				}
+			}
+			keys := ctxKeys[s.Parent]
+			if s.ContextKey != "" {
+				keys += " " + s.ContextKey
+			}
+			ctxKeys[s.Name] = keys
+			if s.Op == "" || s.Category == "" || !strings.HasPrefix(s.Path, "/") {
+				t.Errorf("op, category and path are required: %+v", s)
+			}
+			if s.Partitioned && !avail["ad_account_id"] {
+				t.Errorf("partitioned by ad account without an ad account in context")
+			}
+			if s.Batched() && (s.Kind != AdsAnalytics || s.IDColumn == "") {
+				t.Errorf("batched streams are entity analytics with an id column")
+			}
+			schema, err := catalog.Schema(s.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := gojsonschema.NewSchema(gojsonschema.NewBytesLoader(schema)); err != nil {
+				t.Fatalf("schema does not compile: %v", err)
+			}
+			props, _ := catalog.SchemaProperties(schema)
+			has := map[string]bool{}
+			for _, p := range props {
+				has[p] = true
+			}
+			for _, k := range append(append([]string{}, s.KeyProperties...), s.ReplicationKey) {
+				if k != "" && !has[k] {
+					t.Errorf("key or replication key %q is not a top-level property", k)
+				}
+			}
+			for f := range s.AddFields {
+				if !has[f] {
+					t.Errorf("added field %q is not in the schema", f)
+				}
+			}
+		})
+	}
+	if len(Streams) != 13 {
+		t.Errorf("%d streams, want 13", len(Streams))
+	}
+}
+
+func TestDiscover(t *testing.T) {
+	t.Parallel()
+	cat, err := Discover(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, _ := json.Marshal(cat)
+	cat2, _ := Discover(nil)
+	b2, _ := json.Marshal(cat2)
+	if string(b1) != string(b2) {
+		t.Fatal("discovery is not deterministic")
+	}
+	// The output can be fed back as a catalog.
+	parsed, err := catalog.Parse(b1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range parsed.Streams {
+		s := Streams[i]
+		if e.TapStreamID != s.Name || e.Stream != s.Name {
+			t.Errorf("stream %d is %s, want %s", i, e.Stream, s.Name)
+		}
+		if !e.IsSelected() {
+			t.Errorf("%s not selected by default", s.Name)
+		}
+		root := map[string]any{}
+		auto := map[string]bool{}
+		for _, m := range e.Metadata {
+			if len(m.Breadcrumb) == 0 {
+				root = m.Metadata
+			} else if m.Metadata["inclusion"] == "automatic" {
+				auto[m.Breadcrumb[1]] = true
+			}
+		}
+		for _, k := range []string{"inclusion", "selected-by-default", "table-key-properties", "forced-replication-method"} {
+			if _, ok := root[k]; !ok {
+				t.Errorf("%s: root metadata lacks %s", s.Name, k)
+			}
+		}
+		if s.Incremental() {
+			if root["forced-replication-method"] != "INCREMENTAL" || !auto[s.ReplicationKey] {
+				t.Errorf("%s: incremental metadata %v", s.Name, root)
+			}
+		}
+		for _, k := range s.KeyProperties {
+			if !auto[k] {
+				t.Errorf("%s: key %s not automatic", s.Name, k)
+			}
+		}
+	}
+}
+
+func TestSelect(t *testing.T) {
+	t.Parallel()
+	cfg := &Config{AnalyticsColumns: []string{"SPEND_IN_DOLLAR", "TOTAL_CLICKTHROUGH"}}
+	cat, err := Discover(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	props, _ := catalog.SchemaProperties(cat.Find("campaign_analytics").Schema)
+	if strings.Join(props, ",") != "CAMPAIGN_ID,DATE,SPEND_IN_DOLLAR,TOTAL_CLICKTHROUGH" {
+		t.Errorf("analytics columns not narrowed: %v", props)
+	}
+	// Deselect one stream, one field, and try to deselect a key.
+	for i := range cat.Streams {
+		e := &cat.Streams[i]
+		for j := range e.Metadata {
+			m := &e.Metadata[j]
+			switch {
+			case e.Stream == "boards" && len(m.Breadcrumb) == 0:
+				m.Metadata["selected"] = false
+			case e.Stream == "campaigns" && len(m.Breadcrumb) == 2 && (m.Breadcrumb[1] == "name" || m.Breadcrumb[1] == "id"):
+				m.Metadata["selected"] = false
+			case e.Stream == "ads" && len(m.Breadcrumb) == 0:
+				m.Metadata["selected"] = "true" // the spec's own examples use strings
+			}
+		}
+	}
+	cat.Find("ad_groups").ReplicationMethod = "FULL_TABLE"
+	sel, err := Select(cat, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := sel.Streams["boards"]; ok {
+		t.Error("boards deselected but selected")
+	}
+	if _, ok := sel.Streams["ads"]; !ok {
+		t.Error(`"selected": "true" not honoured`)
+	}
+	cp, _ := catalog.SchemaProperties(sel.Streams["campaigns"].Schema)
+	joined := "," + strings.Join(cp, ",") + ","
+	if strings.Contains(joined, ",name,") || !strings.Contains(joined, ",id,") || !strings.Contains(joined, ",updated_time,") {
+		t.Errorf("campaigns properties %v", cp)
+	}
+	if !sel.Streams["ad_groups"].FullTable || sel.Streams["ads"].FullTable {
+		t.Error("replication_method override")
+	}
+	// Without a catalog, everything.
+	all, _ := Select(nil, cfg)
+	if len(all.Streams) != 13 {
+		t.Errorf("%d streams without a catalog", len(all.Streams))
+	}
+}
+
+func TestAbout(t *testing.T) {
+	t.Parallel()
+	b, err := AboutJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var about struct {
+		Name         string   `json:"name"`
+		Capabilities []string `json:"capabilities"`
+		Settings     struct {
+			Properties map[string]map[string]any `json:"properties"`
+			Required   []string                  `json:"required"`
+		} `json:"settings"`
+	}
+	if err := json.Unmarshal(b, &about); err != nil {
+		t.Fatal(err)
+	}
+	if about.Name != "tap-pinterest" || len(about.Capabilities) != 5 || len(about.Settings.Required) != 3 {
+		t.Errorf("about = %+v", about)
+	}
+	if about.Settings.Properties["client_secret"]["secret"] != true || about.Settings.Properties["refresh_token"]["writeOnly"] != true {
+		t.Error("secrets not marked")
+	}
+	md := AboutMarkdown()
+	if !strings.Contains(md, "| `client_secret` | yes |") || !strings.Contains(md, "## Capabilities") {
+		t.Errorf("markdown:\n%s", md)
+	}
+}
