@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -33,20 +34,21 @@ func main() {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	ctx, cancel := context.WithCancel(context.Background())
-	var got os.Signal
+	var got atomic.Value
 	go func() {
-		got = <-sigs
-		fmt.Fprintf(os.Stderr, "INFO received %s: stopping; writing the records fetched so far and a final STATE\n", got)
+		sig := <-sigs
+		got.Store(sig)
+		fmt.Fprintf(os.Stderr, "INFO received %s: stopping; writing the records fetched so far and a final STATE\n", sig)
 		cancel()
 		// A last resort: the sync stops within a few seconds; never hang.
 		time.AfterFunc(5*time.Second, func() {
 			fmt.Fprintln(os.Stderr, "CRITICAL did not stop within 5 seconds of the signal; exiting")
-			os.Exit(exitSignal(got))
+			os.Exit(exitSignal(sig))
 		})
 	}()
 	code := run(ctx, os.Args, os.Stdout, os.Stderr, os.Environ())
-	if got != nil && code != 2 {
-		code = exitSignal(got)
+	if sig, ok := got.Load().(os.Signal); ok && code != 2 {
+		code = exitSignal(sig)
 	}
 	os.Exit(code)
 }
