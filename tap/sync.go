@@ -102,7 +102,7 @@ func NewSyncer(cfg *Config, client *Client, log *slog.Logger, sel *Selection, st
 			s.plans[p.s.Parent].needed = true
 		}
 	}
-	s.out = newOutput(state, log)
+	s.out = newOutput(state.clone(), log) // the caller's state is never modified
 	return s, nil
 }
 
