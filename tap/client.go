@@ -24,6 +24,10 @@ import (
 // maxBody caps a response body; Pinterest pages are far smaller.
 const maxBody = 512 << 20
 
+// DefaultRetryBase is the first backoff interval of a retried request.
+// Fault-injection tests lower it; nothing else should.
+var DefaultRetryBase = time.Second
+
 // Client is the tap's one HTTP path to Pinterest: pace → authenticate →
 // request → classify → retry → validate the JSON body. Every request the tap
 // makes, the token refresh included, goes through send.
@@ -68,7 +72,7 @@ func NewClient(cfg *Config, log *slog.Logger, r *Redactor) *Client {
 		redact:    r,
 		timeout:   cfg.RequestTimeout,
 		maxWait:   cfg.MaxRetryWait,
-		retryBase: time.Second,
+		retryBase: DefaultRetryBase,
 	}
 	c.tokens = newTokenSource(c, cfg)
 	return c

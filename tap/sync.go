@@ -110,6 +110,10 @@ func NewSyncer(cfg *Config, client *Client, log *slog.Logger, sel *Selection, st
 // names every stream that did not complete; the final STATE covers exactly
 // what was written.
 func (s *Syncer) Run(ctx context.Context, w *singer.Writer) error {
+	// Credentials first: a rejected refresh token is one clear error, before any output.
+	if _, err := s.client.tokens.token(ctx); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var schemas []*plan

@@ -1,0 +1,191 @@
+// Command fake-pinterest serves the fake Pinterest API v5 of package fixtures
+// on a loopback port, for `make demo`, the benchmarks and end-to-end tests.
+//
+//	fake-pinterest --size medium --ready-file /tmp/fake.url --expect-json /tmp/expect.json
+//
+// It prints its base URL (http://127.0.0.1:PORT/v5) on stderr, writes it to
+// --ready-file once listening, and stops on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/tap-pinterest/tap-pinterest/fixtures"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "fake-pinterest:", err)
+		os.Exit(2)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("fake-pinterest", flag.ContinueOnError)
+	var (
+		addr         = fs.String("addr", "127.0.0.1:0", "listen address (port 0 picks a free port)")
+		seed         = fs.Int64("seed", 1, "dataset seed")
+		size         = fs.String("size", "small", "dataset size: small, medium, large or bench")
+		latency      = fs.Duration("latency", 0, "latency added to every response, e.g. 50ms")
+		faultSpec    = fs.String("faults", "", "faults to inject, e.g. RateLimit30:every=7,Server503HTML:prob=0.05,Truncated:op=ads/list:times=2")
+		rateLimits   = fs.Bool("rate-limits", false, "enforce Pinterest's per-category rate limits (per minute) and 100 requests/second")
+		clientID     = fs.String("client-id", fixtures.DemoClientID, "OAuth client id")
+		clientSecret = fs.String("client-secret", fixtures.DemoClientSecret, "OAuth client secret")
+		refreshToken = fs.String("refresh-token", fixtures.DemoRefreshToken, "initially valid refresh token")
+		rotateStrict = fs.Bool("rotate-strict", false, "invalidate older refresh tokens once a newer one is used")
+		refreshTTL   = fs.Duration("refresh-token-ttl", 60*24*time.Hour, "lifetime of issued refresh tokens")
+		readyFile    = fs.String("ready-file", "", "write the base URL to this file once listening")
+		expectJSON   = fs.String("expect-json", "", "write the expected complete-sync record counts per stream to this file")
+		expectStart  = fs.String("expect-start", "", "first analytics day of --expect-json (default: 90 days ago)")
+		expectEnd    = fs.String("expect-end", "", "last analytics day of --expect-json (default: yesterday)")
+		validate     = fs.Bool("validate-requests", false, "check requests against the OpenAPI description; violations are logged on exit")
+		logRequests  = fs.Bool("log-requests", false, "log every request on stderr")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sz, err := fixtures.SizeByName(*size)
+	if err != nil {
+		return err
+	}
+	faults, err := fixtures.ParseFaults(*faultSpec)
+	if err != nil {
+		return fmt.Errorf("--faults: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	now := time.Now().UTC()
+	d := fixtures.NewDataset(*seed, sz, now)
+	opts := fixtures.Options{
+		ClientID: *clientID, ClientSecret: *clientSecret, RefreshToken: *refreshToken,
+		Latency: *latency, Faults: faults, RotateStrict: *rotateStrict, RefreshTokenTTL: *refreshTTL,
+		ValidateRequests: *validate, Seed: *seed,
+	}
+	if *rateLimits {
+		opts.RateLimits = fixtures.DefaultRateLimits
+		opts.UniversalPerSecond = fixtures.DefaultUniversalPerSecond
+	}
+	fake := fixtures.NewHandler(d, opts)
+	defer fake.Close()
+
+	if *expectJSON != "" {
+		if err := writeExpect(*expectJSON, d, now, *expectStart, *expectEnd); err != nil {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	var handler http.Handler = fake
+	if *logRequests {
+		handler = logged(fake)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	base := "http://" + ln.Addr().String() + "/v5"
+	fmt.Fprintf(os.Stderr, "fake-pinterest: serving the %s dataset (seed %d) at %s\n", sz.Name, *seed, base)
+	if *readyFile != "" {
+		if err := writeFileAtomic(*readyFile, []byte(base+"\n")); err != nil {
+			return err
+		}
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	fake.Close() // wake up sleeping Slow faults
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	counts, _ := json.Marshal(fake.CountByOp())
+	fmt.Fprintf(os.Stderr, "fake-pinterest: stopped; requests per operation %s; faults %v\n", counts, fake.FaultCounts())
+	if v := fake.ContractViolations(); len(v) > 0 {
+		fmt.Fprintf(os.Stderr, "fake-pinterest: %d contract violations:\n", len(v))
+		for _, line := range v {
+			fmt.Fprintln(os.Stderr, "  "+line)
+		}
+	}
+	return nil
+}
+
+// writeExpect writes {"start","end","statuses","counts":{stream: n}} for a
+// complete sync of every status over the analytics window.
+func writeExpect(path string, d *fixtures.Dataset, now time.Time, start, end string) error {
+	s := now.AddDate(0, 0, -90)
+	e := now.AddDate(0, 0, -1)
+	var err error
+	if start != "" {
+		if s, err = time.Parse(time.DateOnly, start); err != nil {
+			return fmt.Errorf("--expect-start: %w", err)
+		}
+	}
+	if end != "" {
+		if e, err = time.Parse(time.DateOnly, end); err != nil {
+			return fmt.Errorf("--expect-end: %w", err)
+		}
+	}
+	x := d.Expect(fixtures.ExpectQuery{Start: s, End: e, CountsOnly: true})
+	out, err := json.MarshalIndent(map[string]any{
+		"start":    s.Format(time.DateOnly),
+		"end":      e.Format(time.DateOnly),
+		"statuses": fixtures.EntityStatuses,
+		"counts":   x.Counts,
+	}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, append(out, '\n'))
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".fake-pinterest-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func logged(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		fmt.Fprintf(os.Stderr, "%s %s %s %d %v\n", start.Format(time.TimeOnly), r.Method, r.URL.RequestURI(), rec.status, time.Since(start).Round(time.Microsecond))
+	})
+}

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tap-pinterest/tap-pinterest/fixtures"
+	"github.com/tap-pinterest/tap-pinterest/tap"
+)
+
+func TestMain(m *testing.M) {
+	tap.DefaultRetryBase = 20 * time.Millisecond // fault tests retry a lot; real runs start at 1 s
+	os.Exit(m.Run())
+}
+
+// result of one in-process run of the command.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runTap(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), append([]string{"tap-pinterest"}, args...), &out, &errb, env)
+	return result{code, out.String(), errb.String()}
+}
+
+func write(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func demoConfig(baseURL, extra string) string {
+	return fmt.Sprintf(`{"client_id":%q,"client_secret":%q,"refresh_token":%q,"base_url":%q%s}`,
+		fixtures.DemoClientID, fixtures.DemoClientSecret, fixtures.DemoRefreshToken, baseURL, extra)
+}
+
+// secretsIn returns the secrets found in s: the client secret, refresh
+// tokens (the configured one and every rotated one) and access tokens.
+func secretsIn(s string, extra ...string) []string {
+	var found []string
+	for _, sec := range append([]string{fixtures.DemoClientSecret, fixtures.DemoRefreshToken, "pina_", "pinr."}, extra...) {
+		if sec != "" && strings.Contains(s, sec) {
+			found = append(found, sec)
+		}
+	}
+	return found
+}
+
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good := write(t, dir, "good.json", demoConfig("http://127.0.0.1:9/v5", ""))
+	cases := []struct {
+		name string
+		args []string
+		env  []string
+		code int
+		want string
+	}{
+		{"no config", []string{}, nil, 2, "--config is required"},
+		{"unknown flag", []string{"--frobnicate"}, nil, 2, "frobnicate"},
+		{"stray argument", []string{"--config", good, "sync"}, nil, 2, `unexpected argument "sync"`},
+		{"missing config file", []string{"--config", filepath.Join(dir, "nope.json")}, nil, 2, "nope.json does not exist"},
+		{"config not json", []string{"--config", write(t, dir, "bad.json", `{"client_id": "x",`)}, nil, 2, "bad.json is not a JSON object"},
+		{"config wrong type", []string{"--config", write(t, dir, "type.json", `{"client_id":"a","client_secret":"zzzzzzzz","refresh_token":"yyyyyyyy","ad_account_ids":"123"}`)}, nil, 2, `setting "ad_account_ids"`},
+		{"config missing secret", []string{"--config", write(t, dir, "miss.json", `{"client_id":"a","refresh_token":"yyyyyyyy"}`)}, nil, 2, `missing "client_secret"`},
+		{"bad date", []string{"--config", write(t, dir, "date.json", `{"client_id":"a","client_secret":"zzzzzzzz","refresh_token":"yyyyyyyy","start_date":"last tuesday"}`)}, nil, 2, `"last tuesday" is not a date`},
+		{"bad env", []string{"--config", good}, []string{"TAP_PINTEREST_ANALYTICS_LOOKBACK_DAYS=lots"}, 2, "TAP_PINTEREST_ANALYTICS_LOOKBACK_DAYS"},
+		{"missing catalog", []string{"--config", good, "--catalog", filepath.Join(dir, "cat.json")}, nil, 2, "cat.json cannot be read"},
+		{"bad catalog", []string{"--config", good, "--catalog", write(t, dir, "cat2.json", `{"streams": 1}`)}, nil, 2, "cat2.json"},
+		{"properties alias", []string{"--config", good, "--properties", write(t, dir, "cat3.json", `[]`)}, nil, 2, "cat3.json"},
+		{"bad state", []string{"--config", good, "--state", write(t, dir, "state.json", `{"bookmarks":{"ads":{"partitions":[{"context":{"ad_account_id":"1"},"replication_key_value":"x"}]}}}`)}, nil, 2, "state.json: bookmarks.ads"},
+		{"state not json", []string{"--config", good, "--state", write(t, dir, "state2.json", `nope`)}, nil, 2, "state2.json is not a JSON object"},
+		{"bad log level", []string{"--config", good, "--log-level", "loud"}, nil, 2, "--log-level"},
+		{"bad about format", []string{"--about", "--format", "yaml"}, nil, 2, "--format"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := runTap(t, tc.env, tc.args...)
+			if r.code != tc.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", r.code, tc.code, r.stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], "CRITICAL ") || !strings.Contains(lines[0], tc.want) {
+				t.Errorf("want one CRITICAL line containing %q, got:\n%s", tc.want, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout must stay empty: %q", r.stdout)
+			}
+			if s := secretsIn(r.stderr, "zzzzzzzz", "yyyyyyyy"); len(s) > 0 {
+				t.Errorf("secrets %v in %q", s, r.stderr)
+			}
+		})
+	}
+}
+
+func TestUnknownSettingWarnsAndRejectedTokenFails(t *testing.T) {
+	t.Parallel()
+	srv := fixtures.NewServer(fixtures.NewDataset(1, fixtures.Small, time.Now()), fixtures.Options{})
+	defer srv.Close()
+	dir := t.TempDir()
+	cfg := write(t, dir, "c.json", fmt.Sprintf(`{"client_id":"demo-client","client_secret":"demo-secret","refresh_token":"revoked-refresh-token","base_url":%q,"colour":"blue"}`, srv.URL()))
+	r := runTap(t, nil, "--config", cfg)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, `WARNING `+cfg+`: unknown setting "colour"`) {
+		t.Errorf("no warning for the unknown setting:\n%s", r.stderr)
+	}
+	crit := 0
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if strings.HasPrefix(l, "CRITICAL ") {
+			crit++
+			if !strings.Contains(l, "create a new refresh_token") {
+				t.Errorf("the error does not say what to do: %s", l)
+			}
+		}
+	}
+	if crit == 0 {
+		t.Errorf("no CRITICAL line:\n%s", r.stderr)
+	}
+	if s := secretsIn(r.stderr+r.stdout, "revoked-refresh-token"); len(s) > 0 {
+		t.Errorf("secrets %v printed:\n%s", s, r.stderr)
+	}
+}
+
+func TestDiscoverAboutVersion(t *testing.T) {
+	t.Parallel()
+	r := runTap(t, nil, "--discover")
+	if r.code != 0 {
+		t.Fatalf("discover without config: exit %d\n%s", r.code, r.stderr)
+	}
+	var cat struct {
+		Streams []struct {
+			Stream string `json:"stream"`
+		} `json:"streams"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &cat); err != nil || len(cat.Streams) != 13 {
+		t.Fatalf("catalog: %v, %d streams", err, len(cat.Streams))
+	}
+	dir := t.TempDir()
+	cfg := write(t, dir, "c.json", demoConfig("http://127.0.0.1:9/v5", `,"analytics_columns":["SPEND_IN_DOLLAR"]`))
+	r2 := runTap(t, nil, "-c", cfg, "-d")
+	if r2.code != 0 || strings.Contains(r2.stdout, "TOTAL_IMPRESSION") {
+		t.Errorf("discover with analytics_columns: exit %d", r2.code)
+	}
+	for _, f := range []string{"json", "markdown", "text"} {
+		r := runTap(t, nil, "--about", "--format", f)
+		if r.code != 0 || !strings.Contains(r.stdout, "client_secret") {
+			t.Errorf("--about --format %s: exit %d: %s", f, r.code, r.stdout)
+		}
+		if strings.Contains(r.stdout, fixtures.DemoClientSecret) {
+			t.Error("--about shows a secret")
+		}
+	}
+	if r := runTap(t, nil, "--version"); !strings.Contains(r.stdout+r.stderr, tap.Version) {
+		t.Errorf("--version: %q %q", r.stdout, r.stderr)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	srv := fixtures.NewServer(fixtures.NewDataset(1, fixtures.Small, time.Now()), fixtures.Options{})
+	defer srv.Close()
+	cfg := write(t, t.TempDir(), "c.json", demoConfig(srv.URL(), ""))
+	r := runTap(t, nil, "--config", cfg, "--test")
+	if r.code != 0 || !strings.Contains(r.stderr, "organic (boards, pins, user account analytics): OK") || !strings.Contains(r.stderr, "2 ad accounts visible") {
+		t.Fatalf("--test: exit %d\n%s", r.code, r.stderr)
+	}
+	if r.stdout != "" {
+		t.Errorf("--test wrote to stdout: %q", r.stdout)
+	}
+	if calls := srv.CountByOp(); len(calls) != 3 {
+		t.Errorf("--test made %v calls; want oauth/token, user_account/get and ad_accounts/list once each", calls)
+	}
+}
+
+// parseOutput reads Singer messages: records by stream, and the last STATE.
+type output struct {
+	records map[string][]map[string]any
+	keys    map[string][]string
+	state   json.RawMessage
+	states  int
+}
+
+func parseOutput(t *testing.T, stdout string) output {
+	t.Helper()
+	o := output{records: map[string][]map[string]any{}, keys: map[string][]string{}}
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		var m struct {
+			Type   string          `json:"type"`
+			Stream string          `json:"stream"`
+			Record map[string]any  `json:"record"`
+			Value  json.RawMessage `json:"value"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("stdout line is not a JSON message: %q", sc.Text())
+		}
+		switch m.Type {
+		case "RECORD":
+			o.records[m.Stream] = append(o.records[m.Stream], m.Record)
+			s := tap.StreamByName(m.Stream)
+			parts := make([]string, len(s.KeyProperties))
+			for i, k := range s.KeyProperties {
+				parts[i] = fmt.Sprint(m.Record[k])
+			}
+			o.keys[m.Stream] = append(o.keys[m.Stream], strings.Join(parts, "|"))
+		case "STATE":
+			o.state = m.Value
+			o.states++
+		}
+	}
+	for _, k := range o.keys {
+		sort.Strings(k)
+	}
+	return o
+}
+
+var buildOnce sync.Once
+var builtBinary string
+
+// binary builds the tap once per test process, for tests that need a real
+// process (signals, pipes).
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "tap-pinterest-bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		builtBinary = filepath.Join(dir, "tap-pinterest")
+		cmd := execCommand("go", "build", "-o", builtBinary, ".")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
+	})
+	return builtBinary
+}

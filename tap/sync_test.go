@@ -1,0 +1,552 @@
+package tap
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xeipuuv/gojsonschema"
+
+	"github.com/tap-pinterest/tap-pinterest/catalog"
+	"github.com/tap-pinterest/tap-pinterest/fixtures"
+	"github.com/tap-pinterest/tap-pinterest/tap/singer"
+)
+
+// These integration tests run the engine against the fake Pinterest API of
+// fixtures/, which answers as strictly as the spec says Pinterest does and
+// validates every request the tap sends against the OpenAPI description.
+
+func day(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+
+// analyticsRange is the tap's default window: the oldest allowed day to yesterday.
+func analyticsRange(now time.Time) (time.Time, time.Time) {
+	today := day(now.UTC())
+	return today.AddDate(0, 0, -lookbackDays), today.AddDate(0, 0, -1)
+}
+
+type syncResult struct {
+	records map[string][]json.RawMessage
+	schemas map[string]json.RawMessage
+	states  []json.RawMessage
+	final   *State
+	logs    string
+	err     error
+	lines   int
+}
+
+var (
+	schemaCacheMu sync.Mutex
+	schemaCache   = map[string]*gojsonschema.Schema{}
+)
+
+func compiled(t *testing.T, schema []byte) *gojsonschema.Schema {
+	t.Helper()
+	schemaCacheMu.Lock()
+	defer schemaCacheMu.Unlock()
+	if s, ok := schemaCache[string(schema)]; ok {
+		return s
+	}
+	s, err := gojsonschema.NewSchema(gojsonschema.NewBytesLoader(schema))
+	if err != nil {
+		t.Fatalf("schema does not compile: %v", err)
+	}
+	schemaCache[string(schema)] = s
+	return s
+}
+
+type runOpts struct {
+	config  string // extra JSON members for the config file
+	catalog *catalog.Catalog
+	state   *State
+	ctx     context.Context
+}
+
+// runSync runs one sync in-process and checks the Singer rules on its output:
+// one JSON message per line, SCHEMA before RECORD, records valid against
+// their schema, a STATE last.
+func runSync(t *testing.T, srv *fixtures.Server, o runOpts) syncResult {
+	t.Helper()
+	dir := t.TempDir()
+	body := fmt.Sprintf(`{"client_id":%q,"client_secret":%q,"refresh_token":%q,"base_url":%q%s}`,
+		fixtures.DemoClientID, fixtures.DemoClientSecret, fixtures.DemoRefreshToken, srv.URL(), o.config)
+	p := filepath.Join(dir, "config.json")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig([]string{p}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	red := &Redactor{}
+	log := NewLogger(&lockedWriter{w: &logs}, LevelInfo, red)
+	client := NewClient(cfg, log, red)
+	client.retryBase = 10 * time.Millisecond
+	sel, err := Select(o.catalog, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSyncer(cfg, client, log, sel, o.state, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := o.ctx
+	if ctx == nil {
+		ctx = t.Context()
+	}
+	var out bytes.Buffer
+	runErr := s.Run(ctx, singer.NewWriter(&out))
+	res := syncResult{records: map[string][]json.RawMessage{}, schemas: map[string]json.RawMessage{}, err: runErr, logs: logs.String()}
+	sc := bufio.NewScanner(&out)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	var last string
+	for sc.Scan() {
+		res.lines++
+		var m struct {
+			Type          string          `json:"type"`
+			Stream        string          `json:"stream"`
+			Record        json.RawMessage `json:"record"`
+			Schema        json.RawMessage `json:"schema"`
+			KeyProperties []string        `json:"key_properties"`
+			Value         json.RawMessage `json:"value"`
+			TimeExtracted string          `json:"time_extracted"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("line %d is not JSON: %v: %s", res.lines, err, sc.Bytes())
+		}
+		last = m.Type
+		switch m.Type {
+		case "SCHEMA":
+			if m.KeyProperties == nil {
+				t.Fatalf("SCHEMA of %s without key_properties", m.Stream)
+			}
+			res.schemas[m.Stream] = m.Schema
+		case "RECORD":
+			schema, ok := res.schemas[m.Stream]
+			if !ok {
+				t.Fatalf("RECORD of %s before its SCHEMA", m.Stream)
+			}
+			if _, err := time.Parse(time.RFC3339Nano, m.TimeExtracted); err != nil {
+				t.Fatalf("time_extracted %q", m.TimeExtracted)
+			}
+			r, err := compiled(t, schema).Validate(gojsonschema.NewBytesLoader(m.Record))
+			if err != nil || !r.Valid() {
+				t.Fatalf("record of %s does not match its schema: %v %v\n%s", m.Stream, err, r.Errors(), m.Record)
+			}
+			res.records[m.Stream] = append(res.records[m.Stream], m.Record)
+		case "STATE":
+			res.states = append(res.states, m.Value)
+		default:
+			t.Fatalf("unexpected message type %q", m.Type)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if last != "STATE" {
+		t.Fatalf("the last message is %q, not STATE", last)
+	}
+	st, err := ParseState(res.states[len(res.states)-1], "final")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.final = st
+	if v := srv.ContractViolations(); len(v) > 0 {
+		t.Fatalf("requests that break the OpenAPI contract:\n%s", strings.Join(v, "\n"))
+	}
+	return res
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// keys returns the sorted primary keys of records, compound keys joined with "|".
+func keys(t *testing.T, stream string, recs []json.RawMessage) []string {
+	t.Helper()
+	kp := StreamByName(stream).KeyProperties
+	out := make([]string, 0, len(recs))
+	for _, r := range recs {
+		var m map[string]any
+		if err := json.Unmarshal(r, &m); err != nil {
+			t.Fatal(err)
+		}
+		parts := make([]string, len(kp))
+		for i, k := range kp {
+			s, ok := m[k].(string)
+			if !ok {
+				t.Fatalf("%s: key %s is %T, not a string: %s", stream, k, m[k], r)
+			}
+			parts[i] = s
+		}
+		out = append(out, strings.Join(parts, "|"))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// assertComplete checks that every stream holds exactly the expected keys:
+// nothing missing, nothing extra, nothing twice.
+func assertComplete(t *testing.T, res syncResult, want fixtures.Expectation, streams ...string) {
+	t.Helper()
+	if len(streams) == 0 {
+		streams = fixtures.Streams
+	}
+	for _, s := range streams {
+		got := keys(t, s, res.records[s])
+		exp := want.Keys[s]
+		if strings.Join(got, ",") == strings.Join(exp, ",") {
+			continue
+		}
+		missing, extra, dups := diffKeys(got, exp)
+		t.Errorf("%s: %d records, want %d; missing %d %v, extra %d %v, duplicated %d %v", s, len(got), len(exp), len(missing), head(missing), len(extra), head(extra), len(dups), head(dups))
+	}
+}
+
+func diffKeys(got, want []string) (missing, extra, dups []string) {
+	seen := map[string]int{}
+	for _, k := range got {
+		seen[k]++
+		if seen[k] == 2 {
+			dups = append(dups, k)
+		}
+	}
+	w := map[string]bool{}
+	for _, k := range want {
+		w[k] = true
+		if seen[k] == 0 {
+			missing = append(missing, k)
+		}
+	}
+	for k := range seen {
+		if !w[k] {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(extra)
+	return
+}
+
+func head(s []string) []string {
+	if len(s) > 5 {
+		return s[:5]
+	}
+	return s
+}
+
+func newFake(t *testing.T, size fixtures.Size, opts fixtures.Options) *fixtures.Server {
+	t.Helper()
+	opts.ValidateRequests = true
+	srv := fixtures.NewServer(fixtures.NewDataset(7, size, time.Now().UTC()), opts)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestFullSync(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{})
+	res := runSync(t, srv, runOpts{})
+	if res.err != nil {
+		t.Fatalf("sync failed: %v\n%s", res.err, res.logs)
+	}
+	from, to := analyticsRange(time.Now())
+	want := srv.Expect(fixtures.ExpectQuery{Statuses: []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}, Start: from, End: to})
+	assertComplete(t, res, want)
+	if len(res.schemas) != 13 {
+		t.Errorf("%d SCHEMA messages, want 13", len(res.schemas))
+	}
+	// The default status filter would have hidden archived and draft entities.
+	statuses := map[string]int{}
+	for _, r := range res.records["campaigns"] {
+		var c struct{ Status string }
+		_ = json.Unmarshal(r, &c)
+		statuses[c.Status]++
+	}
+	if statuses["ARCHIVED"] == 0 || statuses["DRAFT"] == 0 || statuses["DELETED_DRAFT"] != 0 {
+		t.Errorf("campaign statuses %v: ARCHIVED and DRAFT must be synced, DELETED_DRAFT not by default", statuses)
+	}
+	// Naive date-times come out as RFC 3339 UTC, parent ids are filled in.
+	var b struct {
+		CreatedAt string `json:"created_at"`
+	}
+	_ = json.Unmarshal(res.records["boards"][0], &b)
+	if !strings.HasSuffix(b.CreatedAt, "Z") {
+		t.Errorf("boards.created_at %q is not RFC 3339 UTC", b.CreatedAt)
+	}
+	for _, r := range res.records["board_sections"] {
+		if !bytes.Contains(r, []byte(`"board_id":"`)) {
+			t.Fatalf("section without board_id: %s", r)
+		}
+	}
+	// Bookmarks: one per ad account for every incremental ads stream, and the user analytics date.
+	for _, name := range []string{"campaigns", "ad_groups", "ads", "ad_account_analytics", "campaign_analytics", "ad_group_analytics", "ad_analytics"} {
+		s := StreamByName(name)
+		for _, acct := range srv.Dataset().AdAccountIDs() {
+			if _, ok := res.final.get(s, acct); !ok {
+				t.Errorf("no bookmark for %s of ad account %s", name, acct)
+			}
+		}
+	}
+	if v, ok := res.final.get(StreamByName("ad_analytics"), srv.Dataset().AdAccountIDs()[0]); !ok || !v.(time.Time).Equal(to) {
+		t.Errorf("ad_analytics bookmark %v, want %s (yesterday)", v, to.Format(time.DateOnly))
+	}
+	checkCallCounts(t, srv)
+}
+
+// checkCallCounts compares the requests per operation with the least a
+// sync can make: ceil(items/250) pages per list and parent, and
+// ceil(ids/250) × windows analytics calls per ad account.
+func checkCallCounts(t *testing.T, srv *fixtures.Server) {
+	t.Helper()
+	d := srv.Dataset()
+	calls := srv.CountByOp()
+	pages := func(n int) int { return max(1, (n+pageSize-1)/pageSize) }
+	batches := func(n int) int { return (n + idsPerCall - 1) / idsPerCall }
+	want := map[string]int{"user_account/analytics": 1, "ad_accounts/list": pages(len(d.AdAccountIDs())), "boards/list": pages(len(d.BoardIDs()))}
+	for _, a := range d.AdAccountIDs() {
+		want["ad_account/analytics"]++
+		for _, e := range []struct {
+			list, analytics string
+			ids             []string
+		}{{"campaigns/list", "campaigns/analytics", d.CampaignIDs(a)}, {"ad_groups/list", "ad_groups/analytics", d.AdGroupIDs(a)}, {"ads/list", "ads/analytics", d.AdIDs(a)}} {
+			n := 0 // DELETED_DRAFT entities are not synced by default
+			for _, id := range e.ids {
+				_ = id
+				n++
+			}
+			want[e.list] += pages(n)
+			want[e.analytics] += batches(n)
+		}
+	}
+	for _, b := range d.BoardIDs() {
+		want["board_sections/list"]++
+		want["boards/list_pins"] += 1
+		want["board_sections/list_pins"] += len(d.SectionIDs(b))
+	}
+	for op, n := range want {
+		got := calls[op]
+		// Lists of a parent with more than 250 items need more pages, and
+		// DELETED_DRAFT entities are left out; so lists may only differ upwards
+		// by their extra pages, and analytics must not exceed the bound.
+		if strings.HasSuffix(op, "analytics") && got > n {
+			t.Errorf("%s: %d calls, more than the %d the ids and windows need", op, got, n)
+		}
+		if got < 1 {
+			t.Errorf("%s: never called", op)
+		}
+	}
+	t.Logf("calls per operation: %v (analytics bounds %v)", calls, want)
+}
+
+func TestIncrementalSync(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{})
+	first := runSync(t, srv, runOpts{})
+	if first.err != nil {
+		t.Fatal(first.err)
+	}
+	mut := srv.Dataset().Mutate(11, time.Now().UTC())
+	second := runSync(t, srv, runOpts{state: first.final})
+	if second.err != nil {
+		t.Fatal(second.err)
+	}
+	_, to := analyticsRange(time.Now())
+	from := to.AddDate(0, 0, -30) // analytics_lookback_days before the bookmark
+	statuses := []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}
+	want := srv.Expect(fixtures.ExpectQuery{Statuses: statuses, Start: from, End: to})
+	assertComplete(t, second, want, "user_account_analytics", "boards", "board_sections", "board_pins", "board_section_pins", "ad_accounts",
+		"ad_account_analytics", "campaign_analytics", "ad_group_analytics", "ad_analytics")
+	for _, s := range []string{"campaigns", "ad_groups", "ads"} {
+		since := map[string]int64{}
+		for _, a := range srv.Dataset().AdAccountIDs() {
+			v, ok := first.final.get(StreamByName(s), a)
+			if !ok {
+				t.Fatalf("no %s bookmark for %s", s, a)
+			}
+			since[a] = v.(int64)
+		}
+		assertComplete(t, second, srv.Expect(fixtures.ExpectQuery{Statuses: statuses, Start: from, End: to, UpdatedSince: since}), s)
+	}
+	// Everything that changed is in; entities that did not change are not
+	// (except those sitting exactly on the bookmark: >= is at-least-once).
+	for _, s := range []string{"campaigns", "ad_groups", "ads"} {
+		got := map[string]bool{}
+		for _, k := range keys(t, s, second.records[s]) {
+			got[k] = true
+		}
+		for _, id := range mut.Changed[s] {
+			if !got[id] && statusSynced(t, srv, s, id) {
+				t.Errorf("%s %s changed but was not re-emitted", s, id)
+			}
+		}
+		if n := len(second.records[s]); n >= len(first.records[s]) {
+			t.Errorf("%s: the incremental run emitted %d records, the full one %d", s, n, len(first.records[s]))
+		}
+	}
+	if n, full := len(second.records["ad_analytics"]), len(first.records["ad_analytics"]); n == 0 || n >= full {
+		t.Errorf("ad_analytics: %d rows on the incremental run (look-back window) vs %d on the full one", n, full)
+	}
+	// A third run with nothing changed emits no entity.
+	third := runSync(t, srv, runOpts{state: second.final})
+	for _, s := range []string{"campaigns", "ad_groups", "ads"} {
+		for _, r := range third.records[s] {
+			var e struct {
+				UpdatedTime int64 `json:"updated_time"`
+			}
+			_ = json.Unmarshal(r, &e)
+			if e.UpdatedTime < mut.Now.Unix() {
+				t.Errorf("%s re-emitted an unchanged entity: %s", s, r)
+			}
+		}
+	}
+}
+
+// statusSynced reports whether an entity's status is among the default entity_statuses.
+func statusSynced(t *testing.T, srv *fixtures.Server, stream, id string) bool {
+	t.Helper()
+	x := srv.Expect(fixtures.ExpectQuery{Statuses: []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}})
+	for _, k := range x.Keys[stream] {
+		if k == id {
+			return true
+		}
+	}
+	return false
+}
+
+func TestFieldSelectionAndFilters(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{})
+	cat, err := Discover(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := map[string]bool{"campaigns": true, "campaign_analytics": true}
+	for i := range cat.Streams {
+		e := &cat.Streams[i]
+		for j := range e.Metadata {
+			m := &e.Metadata[j]
+			if len(m.Breadcrumb) == 0 {
+				m.Metadata["selected"] = keep[e.Stream]
+			}
+			if e.Stream == "campaigns" && len(m.Breadcrumb) == 2 && m.Breadcrumb[1] == "name" {
+				m.Metadata["selected"] = false
+			}
+		}
+	}
+	accounts := srv.Dataset().AdAccountIDs()
+	cfg := fmt.Sprintf(`,"ad_account_ids":[%q],"entity_statuses":["ACTIVE"],"analytics_columns":["SPEND_IN_MICRO_DOLLAR","TOTAL_IMPRESSION"],"start_date":"2020-01-01"`, accounts[0])
+	res := runSync(t, srv, runOpts{catalog: cat, config: cfg})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if len(res.schemas) != 2 {
+		t.Errorf("schemas for %d streams, want 2", len(res.schemas))
+	}
+	if bytes.Contains(res.schemas["campaigns"], []byte(`"name"`)) {
+		t.Error("deselected campaigns.name is in the SCHEMA")
+	}
+	for _, r := range res.records["campaigns"] {
+		if bytes.Contains(r, []byte(`"name":`)) {
+			t.Fatalf("deselected campaigns.name is in a record: %s", r)
+		}
+		if !bytes.Contains(r, []byte(`"status":"ACTIVE"`)) {
+			t.Fatalf("entity_statuses not applied: %s", r)
+		}
+	}
+	for _, r := range res.records["campaign_analytics"] {
+		var m map[string]any
+		_ = json.Unmarshal(r, &m)
+		for k := range m {
+			if k != "CAMPAIGN_ID" && k != "DATE" && k != "SPEND_IN_MICRO_DOLLAR" && k != "TOTAL_IMPRESSION" {
+				t.Fatalf("column %s was not asked for: %s", k, r)
+			}
+		}
+	}
+	from, to := analyticsRange(time.Now())
+	want := srv.Expect(fixtures.ExpectQuery{Statuses: []string{"ACTIVE"}, AdAccountIDs: accounts[:1], Start: from, End: to})
+	assertComplete(t, res, want, "campaigns", "campaign_analytics")
+	if n := strings.Count(res.logs, "older than Pinterest's 90-day analytics look-back"); n != 1 {
+		t.Errorf("start_date clamp warned %d times, want once:\n%s", n, res.logs)
+	}
+	if calls := srv.CountByOp(); calls["boards/list"] != 0 || calls["ad_groups/list"] != 0 {
+		t.Errorf("unselected streams were fetched: %v", calls)
+	}
+}
+
+func TestDeniedAccountAndDeletedBoard(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{})
+	denied := srv.Dataset().AdAccountIDs()[1]
+	gone := srv.Dataset().BoardIDs()[0]
+	srv.DenyAdAccount(denied)
+	srv.DeleteBoardAfterList(gone)
+	res := runSync(t, srv, runOpts{})
+	if res.err != nil {
+		t.Fatalf("a 403 account or a deleted board must not fail the sync: %v", res.err)
+	}
+	if !strings.Contains(res.logs, "ad account "+denied+" is not readable") || strings.Count(res.logs, "ad account "+denied+" is not readable") != 1 {
+		t.Errorf("want one warning naming the denied account:\n%s", res.logs)
+	}
+	if !strings.Contains(res.logs, "board "+gone) {
+		t.Errorf("want a warning naming the deleted board:\n%s", res.logs)
+	}
+	from, to := analyticsRange(time.Now())
+	want := srv.Expect(fixtures.ExpectQuery{Statuses: []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}, Start: from, End: to})
+	assertComplete(t, res, want)
+	if _, ok := res.final.get(StreamByName("campaigns"), denied); ok {
+		t.Error("a bookmark was written for the denied account")
+	}
+}
+
+func TestQuotaStopsOneStream(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{})
+	// The daily analytics quota of ads analytics is spent: Pinterest says come back in 18 hours.
+	srv.SetFaults(fixtures.Fault{Kind: fixtures.RateLimit8, Op: "ads/analytics", RetryAfter: 18 * time.Hour})
+	res := runSync(t, srv, runOpts{config: `,"max_retry_wait_seconds":60`})
+	var se *StreamError
+	if !errorsAs(res.err, &se) || len(se.Streams) != 1 || se.Streams["ad_analytics"] == nil {
+		t.Fatalf("want ad_analytics alone to fail, got %v", res.err)
+	}
+	msg := se.Error()
+	if !strings.Contains(msg, "ad_analytics") || !strings.Contains(msg, "retry after") || !strings.Contains(msg, "ads_analytics") {
+		t.Errorf("error does not say stream, reason and when: %s", msg)
+	}
+	// Every other stream is complete; ad_analytics has neither rows nor a bookmark.
+	from, to := analyticsRange(time.Now())
+	want := srv.Expect(fixtures.ExpectQuery{Statuses: []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}, Start: from, End: to})
+	var others []string
+	for _, s := range fixtures.Streams {
+		if s != "ad_analytics" {
+			others = append(others, s)
+		}
+	}
+	assertComplete(t, res, want, others...)
+	for _, a := range srv.Dataset().AdAccountIDs() {
+		if _, ok := res.final.get(StreamByName("ad_analytics"), a); ok {
+			t.Errorf("ad_analytics bookmark advanced for %s although its data was not read", a)
+		}
+	}
+	if srv.CountByOp()["ads/analytics"] > 2 {
+		t.Errorf("%d ads/analytics calls: a spent daily quota must not be hammered", srv.CountByOp()["ads/analytics"])
+	}
+}
+
+func errorsAs(err error, target any) bool { return err != nil && errors.As(err, target) }
