@@ -48,7 +48,7 @@ type output struct {
 }
 
 func newOutput(state *State, log *slog.Logger) *output {
-	return &output{ch: make(chan msg, 64), state: state, log: log, progressEvery: 10 * time.Second, counts: map[string]int64{}}
+	return &output{ch: make(chan msg, 16), state: state, log: log, progressEvery: 10 * time.Second, counts: map[string]int64{}}
 }
 
 // send queues a message. Once the run is cancelled nothing more is queued,

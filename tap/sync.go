@@ -17,10 +17,16 @@ import (
 )
 
 const (
-	pageSize     = 250 // the largest page Pinterest serves
-	idsPerCall   = 250 // the most entity ids an analytics call takes
-	windowDays   = 90  // the longest analytics date range (end - start ≤ 90 days)
-	lookbackDays = 89  // how far back analytics may start: 90 days, one spare for the UTC day boundary
+	pageSize   = 250 // the largest page Pinterest serves
+	idsPerCall = 250 // the most entity ids an analytics call takes
+	// analyticsInFlight bounds the analytics responses held at once: one
+	// call of 250 ids × 90 days with every column can be tens of MB, and
+	// ads_analytics allows only 5 calls a second anyway.
+	analyticsInFlight = 3
+	// chunkBytes is how much RECORD output a fetcher hands the writer at once.
+	chunkBytes   = 512 << 10
+	windowDays   = 90 // the longest analytics date range (end - start ≤ 90 days)
+	lookbackDays = 89 // how far back analytics may start: 90 days, one spare for the UTC day boundary
 )
 
 // plan is one stream of a run: its table row and what the catalog says.
@@ -52,6 +58,7 @@ type Syncer struct {
 	// parent holding a slot never waits for a slot of its own level.
 	sems       map[string]chan struct{}
 	deniedOnce sync.Map
+	analytics  chan struct{} // analyticsInFlight slots
 	failures   failures
 }
 
@@ -71,7 +78,7 @@ func NewSyncer(cfg *Config, client *Client, log *slog.Logger, sel *Selection, st
 	}
 	s := &Syncer{cfg: cfg, client: client, log: log, plans: map[string]*plan{}, start: state.clone(), now: now,
 		today: time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC),
-		sems:  map[string]chan struct{}{}}
+		sems:  map[string]chan struct{}{}, analytics: make(chan struct{}, analyticsInFlight)}
 	for i := range Streams {
 		st := &Streams[i]
 		p := &plan{s: st}
@@ -474,7 +481,7 @@ func (s *Syncer) emitRows(ctx context.Context, p *plan, rows []byte, pctx map[st
 		}
 		lines = singer.AppendRecord(lines, p.quoted, rec, extracted)
 		n++
-		if len(lines) > 4<<20 { // keep what is in flight bounded
+		if len(lines) > chunkBytes { // keep what is in flight bounded
 			s.out.send(ctx, msg{stream: p.s.Name, lines: lines, n: n})
 			lines, n = nil, 0
 		}
@@ -486,6 +493,31 @@ func (s *Syncer) emitRows(ctx context.Context, p *plan, rows []byte, pctx map[st
 	return err
 }
 
+// fetchRows reads one analytics call and emits its rows, holding one of the
+// analyticsInFlight slots while the response is in memory.
+func (s *Syncer) fetchRows(ctx context.Context, p *plan, path string, q url.Values, pctx map[string]string, rows func([]byte) []byte) error {
+	select {
+	case s.analytics <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.analytics }()
+	body, err := s.client.get(ctx, p.s.Name, p.s.Op, p.s.Category, path, q)
+	if err != nil {
+		return err
+	}
+	if rows != nil {
+		body = rows(body)
+		if body == nil {
+			return nil
+		}
+	}
+	if err := s.emitRows(ctx, p, body, pctx); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
 // runAccountAnalytics reads ad_account_analytics for one ad account.
 func (s *Syncer) runAccountAnalytics(ctx context.Context, p *plan, pctx map[string]string) error {
 	account := pctx["ad_account_id"]
@@ -495,12 +527,8 @@ func (s *Syncer) runAccountAnalytics(ctx context.Context, p *plan, pctx map[stri
 	}
 	path := expand(p.s.Path, pctx)
 	for _, w := range windows(from, to) {
-		body, err := s.client.get(ctx, p.s.Name, p.s.Op, p.s.Category, path, s.analyticsQuery(w[0], w[1]))
-		if err != nil {
+		if err := s.fetchRows(ctx, p, path, s.analyticsQuery(w[0], w[1]), pctx, nil); err != nil {
 			return err
-		}
-		if err := s.emitRows(ctx, p, body, pctx); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	s.commitDate(ctx, p, account, to)
@@ -527,11 +555,7 @@ func (s *Syncer) runEntityAnalytics(ctx context.Context, p *plan, pctx map[strin
 		for _, w := range windows(from, to) {
 			q := s.analyticsQuery(w[0], w[1])
 			q[p.s.IDParam] = ids
-			body, err := s.client.get(ctx, p.s.Name, p.s.Op, p.s.Category, path, q)
-			if err == nil {
-				err = s.emitRows(ctx, p, body, pctx)
-			}
-			if err != nil {
+			if err := s.fetchRows(ctx, p, path, q, pctx, nil); err != nil {
 				failed = err
 				break
 			}
@@ -561,16 +585,10 @@ func (s *Syncer) runUserAnalytics(ctx context.Context, p *plan) error {
 	}
 	for _, w := range windows(from, to) {
 		q := url.Values{"start_date": {w[0].Format("2006-01-02")}, "end_date": {w[1].Format("2006-01-02")}}
-		body, err := s.client.get(ctx, p.s.Name, p.s.Op, p.s.Category, p.s.Path, q)
-		if err != nil {
+		// One record per day of the "all" split; no data for the user in the window means no key.
+		days := func(body []byte) []byte { return member(member(body, "all"), "daily_metrics") }
+		if err := s.fetchRows(ctx, p, p.s.Path, q, nil, days); err != nil {
 			return err
-		}
-		days := member(member(body, "all"), "daily_metrics")
-		if days == nil {
-			continue // no data for the user in this window
-		}
-		if err := s.emitRows(ctx, p, days, nil); err != nil {
-			return fmt.Errorf("%s: %w", p.s.Path, err)
 		}
 	}
 	s.commitDate(ctx, p, "", to)
