@@ -158,6 +158,9 @@ func runSync(t *testing.T, srv *fixtures.Server, o runOpts) syncResult {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
+	if res.lines == 0 && runErr != nil {
+		return res // failed before writing anything (bad credentials)
+	}
 	if last != "STATE" {
 		t.Fatalf("the last message is %q, not STATE", last)
 	}
@@ -547,3 +550,117 @@ func TestQuotaStopsOneStream(t *testing.T) {
 }
 
 func errorsAs(err error, target any) bool { return err != nil && errors.As(err, target) }
+
+func TestRefreshTokenRotationIsKept(t *testing.T) {
+	t.Parallel()
+	// Strict rotation: once a newer refresh token is used, older ones die.
+	srv := newFake(t, fixtures.Small, fixtures.Options{RotateStrict: true, RefreshTokenTTL: 10 * 24 * time.Hour})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "refresh_token")
+	cat := onlyStreams(t, "ad_accounts")
+	first := runSync(t, srv, runOpts{catalog: cat, config: fmt.Sprintf(`,"refresh_token_file":%q`, file)})
+	if first.err != nil {
+		t.Fatal(first.err)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("the rotated refresh token was not saved: %v", err)
+	}
+	if got := strings.TrimSpace(string(b)); got != srv.CurrentRefreshToken() || got == fixtures.DemoRefreshToken {
+		t.Errorf("refresh_token_file holds %q, want the newest token", got)
+	}
+	if fi, _ := os.Stat(file); fi.Mode().Perm() != 0o600 {
+		t.Errorf("refresh_token_file mode %v, want 0600", fi.Mode().Perm())
+	}
+	if !strings.Contains(first.logs, "expires on") {
+		t.Errorf("no warning for a refresh token that expires in 10 days:\n%s", first.logs)
+	}
+	if strings.Contains(first.logs, srv.CurrentRefreshToken()) {
+		t.Error("the new refresh token was logged")
+	}
+	// The file's token is preferred over the (now dead) configured one.
+	tok, err := LoadRefreshTokenFile(file)
+	if err != nil || tok == "" {
+		t.Fatal(err)
+	}
+	second := runSync(t, srv, runOpts{catalog: cat, config: fmt.Sprintf(`,"refresh_token":%q,"refresh_token_file":%q`, tok, file)})
+	if second.err != nil {
+		t.Fatalf("a run with the kept token failed: %v", second.err)
+	}
+	// Without the file, the configured (first, now revoked) token fails clearly.
+	third := runSync(t, srv, runOpts{catalog: cat})
+	var ae *AuthError
+	if !errorsAs(third.err, &ae) {
+		t.Errorf("a revoked refresh token must be an AuthError, got %v", third.err)
+	}
+}
+
+func TestExpiredAccessTokenMidRun(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{Latency: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() { // Pinterest invalidates the access token in the middle of the sync.
+		for ctx.Err() == nil {
+			total := 0
+			for _, n := range srv.CountByOp() {
+				total += n
+			}
+			if total >= 10 {
+				srv.ExpireAccessTokens()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	res := runSync(t, srv, runOpts{ctx: ctx})
+	if res.err != nil {
+		t.Fatalf("an expired access token must be refreshed, not fail the sync: %v", res.err)
+	}
+	if n := srv.CountByOp()["oauth/token"]; n < 2 {
+		t.Errorf("%d token requests, want a second one after the expiry", n)
+	}
+	from, to := analyticsRange(time.Now())
+	assertComplete(t, res, srv.Expect(fixtures.ExpectQuery{Statuses: []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}, Start: from, End: to}))
+}
+
+// onlyStreams returns the discovered catalog with only the named streams selected.
+func onlyStreams(t *testing.T, names ...string) *catalog.Catalog {
+	t.Helper()
+	cat, err := Discover(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	for i := range cat.Streams {
+		for j := range cat.Streams[i].Metadata {
+			if len(cat.Streams[i].Metadata[j].Breadcrumb) == 0 {
+				cat.Streams[i].Metadata[j].Metadata["selected"] = want[cat.Streams[i].Stream]
+			}
+		}
+	}
+	return cat
+}
+
+// TestPacingAvoids429 enforces rate limits in the fake and the same limits in
+// the tap's settings: the tap must spread its requests and never be refused.
+func TestPacingAvoids429(t *testing.T) {
+	t.Parallel()
+	limits := map[string]int{"ads_analytics": 120, "ads_read": 240, "org_read": 240, "org_analytics": 60}
+	srv := newFake(t, fixtures.Small, fixtures.Options{RateLimits: limits})
+	start := time.Now()
+	res := runSync(t, srv, runOpts{config: `,"rate_limit_ads_analytics":120,"rate_limit_ads_read":240,"rate_limit_org_read":240,"rate_limit_org_analytics":60`})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if n := srv.FaultCounts(); len(n) > 0 {
+		t.Errorf("the fake refused requests although the tap paced them: %v", n)
+	}
+	// 8 ads analytics calls at 2/s after a burst of 2 cannot take less than 3 s.
+	if took := time.Since(start); took < 2500*time.Millisecond {
+		t.Errorf("sync took %s: the pacing did not hold the requests back", took)
+	}
+}
