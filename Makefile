@@ -21,6 +21,7 @@ demo: build
 ## test: formatting, vet, and every test with the race detector (includes the short fault run)
 test: fmt-check vet
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 280s ./...
+	@cat bin/fault-report.txt 2>/dev/null || true
 
 vet:
 	$(GO) vet ./...
@@ -44,6 +45,7 @@ fuzz:
 ## chaos: the long fault-injection run (every fault class alone and together, larger data)
 chaos:
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 30m -run 'TestFaultSuite' ./cmd/tap-pinterest/ -args -chaos
+	@cat bin/fault-report.txt
 
 ## bench: the side-by-side benchmark against the incumbent (see README, Performance)
 bench: build

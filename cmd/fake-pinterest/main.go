@@ -126,8 +126,13 @@ func run(args []string) error {
 	return nil
 }
 
-// writeExpect writes {"start","end","statuses","counts":{stream: n}} for a
-// complete sync of every status over the analytics window.
+// writeExpect writes the record counts per stream of a complete sync of every
+// entity status over the analytics window [start, end]:
+//
+//	{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD", "statuses": [...], "counts": {stream: n},
+//	 "tap_config": {"start_date": ..., "end_date": ..., "entity_statuses": [...]}}
+//
+// tap_config holds the tap settings under which the counts hold.
 func writeExpect(path string, d *fixtures.Dataset, now time.Time, start, end string) error {
 	s := now.AddDate(0, 0, -90)
 	e := now.AddDate(0, 0, -1)
@@ -148,6 +153,11 @@ func writeExpect(path string, d *fixtures.Dataset, now time.Time, start, end str
 		"end":      e.Format(time.DateOnly),
 		"statuses": fixtures.EntityStatuses,
 		"counts":   x.Counts,
+		"tap_config": map[string]any{
+			"start_date":      s.Format(time.DateOnly),
+			"end_date":        e.Format(time.DateOnly),
+			"entity_statuses": fixtures.EntityStatuses,
+		},
 	}, "", "  ")
 	if err != nil {
 		return err

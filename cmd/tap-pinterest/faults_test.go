@@ -79,7 +79,7 @@ func TestFaultSuite(t *testing.T) {
 	runClass := func(c faultClass) (row, output, string) {
 		srv := fixtures.NewServer(fixtures.NewDataset(3, size, now), fixtures.Options{Faults: c.faults, Seed: 5})
 		defer srv.Close()
-		cfg := write(t, dir, strings.NewReplacer(" ", "_", "'", "", "(", "", ")", "", ",", "").Replace(c.name)+".json", demoConfig(srv.URL(), c.config+`,"max_retry_wait_seconds":120`))
+		cfg := write(t, dir, strings.NewReplacer(" ", "_", "'", "", "(", "", ")", "", ",", "").Replace(c.name)+".json", quickConfig(srv.URL(), c.config+`,"max_retry_wait_seconds":120`))
 		start := time.Now()
 		r := runTap(t, nil, "--config", cfg)
 		wall := time.Since(start)
@@ -103,27 +103,35 @@ func TestFaultSuite(t *testing.T) {
 	for _, k := range baseOut.keys {
 		base.records += len(k)
 	}
-	rows := []row{base}
-	for _, c := range faultClasses(scale) {
-		rw, o, stderr := runClass(c)
-		for stream, want := range baseOut.keys {
-			got := o.keys[stream]
-			rw.records += len(got)
-			missing, _, dups := diff(got, want)
-			rw.lost += len(missing)
-			rw.dupes += len(dups)
-			if len(missing) > 0 || len(dups) > 0 {
-				t.Errorf("%s: %s lost %d records %v and duplicated %d %v", c.name, stream, len(missing), headOf(missing), len(dups), headOf(dups))
-			}
+	classes := faultClasses(scale)
+	rows := make([]row, len(classes))
+	// The classes run side by side: most of their time is spent waiting out retries.
+	t.Run("classes", func(t *testing.T) {
+		for i, c := range classes {
+			t.Run(c.name, func(t *testing.T) {
+				t.Parallel()
+				rw, o, stderr := runClass(c)
+				for stream, want := range baseOut.keys {
+					got := o.keys[stream]
+					rw.records += len(got)
+					missing, _, dups := diff(got, want)
+					rw.lost += len(missing)
+					rw.dupes += len(dups)
+					if len(missing) > 0 || len(dups) > 0 {
+						t.Errorf("%s lost %d records %v and duplicated %d %v", stream, len(missing), headOf(missing), len(dups), headOf(dups))
+					}
+				}
+				if rw.code != 0 {
+					t.Errorf("exit %d; stderr:\n%s", rw.code, tail(stderr, 10))
+				}
+				if rw.faults == 0 {
+					t.Errorf("no fault was injected; the row proves nothing")
+				}
+				rows[i] = rw
+			})
 		}
-		if rw.code != 0 {
-			t.Errorf("%s: exit %d; stderr:\n%s", c.name, rw.code, tail(stderr, 10))
-		}
-		if rw.faults == 0 {
-			t.Errorf("%s: no fault was injected; the row proves nothing", c.name)
-		}
-		rows = append(rows, rw)
-	}
+	})
+	rows = append([]row{base}, rows...)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Fault suite (%s dataset): each class alone and all together, compared with the fault-free run\n", size.Name)
 	tw := tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)

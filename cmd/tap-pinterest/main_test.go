@@ -45,6 +45,12 @@ func write(t *testing.T, dir, name, body string) string {
 	return p
 }
 
+// quickConfig is demoConfig with a few analytics columns, for the suites
+// that care which rows arrive, not about their 175 columns.
+func quickConfig(baseURL, extra string) string {
+	return demoConfig(baseURL, `,"analytics_columns":["SPEND_IN_MICRO_DOLLAR","TOTAL_IMPRESSION","CTR"]`+extra)
+}
+
 func demoConfig(baseURL, extra string) string {
 	return fmt.Sprintf(`{"client_id":%q,"client_secret":%q,"refresh_token":%q,"base_url":%q%s}`,
 		fixtures.DemoClientID, fixtures.DemoClientSecret, fixtures.DemoRefreshToken, baseURL, extra)

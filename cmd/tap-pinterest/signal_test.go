@@ -25,7 +25,7 @@ func TestSIGTERMResumes(t *testing.T) {
 	srv := fixtures.NewServer(fixtures.NewDataset(9, fixtures.Small, now), fixtures.Options{Latency: 40 * time.Millisecond})
 	defer srv.Close()
 	dir := t.TempDir()
-	cfg := write(t, dir, "c.json", demoConfig(srv.URL(), `,"max_concurrency":2`))
+	cfg := write(t, dir, "c.json", quickConfig(srv.URL(), `,"max_concurrency":2`))
 
 	// The complete set, from an uninterrupted run.
 	full := parseOutput(t, runTap(t, nil, "--config", cfg).stdout)
@@ -106,7 +106,7 @@ func TestBrokenPipe(t *testing.T) {
 	bin := binary(t)
 	srv := fixtures.NewServer(fixtures.NewDataset(9, fixtures.Small, time.Now()), fixtures.Options{Latency: 10 * time.Millisecond})
 	defer srv.Close()
-	cfg := write(t, t.TempDir(), "c.json", demoConfig(srv.URL(), ""))
+	cfg := write(t, t.TempDir(), "c.json", quickConfig(srv.URL(), ""))
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
