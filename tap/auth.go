@@ -92,7 +92,7 @@ type tokenResponse struct {
 
 func (t *tokenSource) refreshLocked(ctx context.Context) error {
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {t.refresh}, "continuous_refresh": {"true"}}
-	body, err := t.c.send(ctx, call{method: http.MethodPost, op: "oauth/token", category: "org_read", path: "/oauth/token", form: form, basic: true})
+	rep, err := t.c.send(ctx, call{method: http.MethodPost, op: "oauth/token", category: "org_read", path: "/oauth/token", form: form, basic: true})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -104,7 +104,9 @@ func (t *tokenSource) refreshLocked(ctx context.Context) error {
 		return fmt.Errorf("refresh the access token: %w", err)
 	}
 	var tr tokenResponse
-	if err := json.Unmarshal(body, &tr); err != nil || tr.AccessToken == "" {
+	err = json.Unmarshal(rep.body, &tr)
+	rep.release()
+	if err != nil || tr.AccessToken == "" {
 		return &AuthError{Msg: "Pinterest's token endpoint answered without an access_token"}
 	}
 	t.redact.Add(tr.AccessToken)

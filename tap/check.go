@@ -13,7 +13,7 @@ import (
 // (ads). It fails when the credentials are rejected or nothing is readable.
 func Check(ctx context.Context, c *Client, log *slog.Logger) error {
 	okCount := 0
-	body, err := c.get(ctx, "", "user_account/get", "org_read", "/user_account", nil)
+	rep, err := c.get(ctx, "", "user_account/get", "org_read", "/user_account", nil)
 	var ae *AuthError
 	if errors.As(err, &ae) {
 		return err
@@ -21,21 +21,23 @@ func Check(ctx context.Context, c *Client, log *slog.Logger) error {
 	if err != nil {
 		log.Warn(fmt.Sprintf("organic (boards, pins, user account analytics): NOT readable: %v", err))
 	} else {
-		name, _ := stringValue(member(body, "username"))
-		kind, _ := stringValue(member(body, "account_type"))
+		name, _ := stringValue(member(rep.body, "username"))
+		kind, _ := stringValue(member(rep.body, "account_type"))
+		rep.release()
 		log.Info(fmt.Sprintf("organic (boards, pins, user account analytics): OK: user %q (%s account)", name, kind))
 		okCount++
 	}
-	body, err = c.get(ctx, "", "ad_accounts/list", "ads_read", "/ad_accounts", url.Values{"page_size": {"250"}})
+	rep, err = c.get(ctx, "", "ad_accounts/list", "ads_read", "/ad_accounts", url.Values{"page_size": {"250"}})
 	if err != nil {
 		log.Warn(fmt.Sprintf("ads (ad accounts, campaigns, ad groups, ads, analytics): NOT readable: %v", err))
 	} else {
 		n := 0
-		_ = eachElement(member(body, "items"), func([]byte) error { n++; return nil })
+		_ = eachElement(member(rep.body, "items"), func([]byte) error { n++; return nil })
 		more := ""
-		if b, _ := stringValue(member(body, "bookmark")); b != "" {
+		if b, _ := stringValue(member(rep.body, "bookmark")); b != "" {
 			more = "+"
 		}
+		rep.release()
 		log.Info(fmt.Sprintf("ads (ad accounts, campaigns, ad groups, ads, analytics): OK: %d%s ad accounts visible", n, more))
 		okCount++
 	}

@@ -19,10 +19,19 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"golang.org/x/sync/semaphore"
 )
 
 // maxBody caps a response body; Pinterest pages are far smaller.
 const maxBody = 512 << 20
+
+// bodyBudget is the memory all response bodies held at once may take: a
+// large analytics answer waits for room rather than growing the process.
+// A body larger than the budget takes all of it.
+const bodyBudget = 24 << 20
+
+// unknownLength is what a body without Content-Length is counted as.
+const unknownLength = 4 << 20
 
 // DefaultRetryBase is the first backoff interval of a retried request.
 // Fault-injection tests lower it; nothing else should.
@@ -43,8 +52,28 @@ type Client struct {
 	// retryBase is the first backoff interval (1s; tests make it shorter).
 	retryBase time.Duration
 
+	budget *semaphore.Weighted
+
 	requests atomic.Int64
 	retries  atomic.Int64
+}
+
+// reply is a success body; release it when done with it (its memory is
+// counted against bodyBudget and recycled).
+type reply struct {
+	body   []byte
+	weight int64
+	c      *Client
+}
+
+func (r *reply) release() {
+	if r == nil || r.c == nil {
+		return
+	}
+	putBuf(r.body)
+	r.body = nil
+	r.c.budget.Release(r.weight)
+	r.c = nil
 }
 
 // call is one logical request.
@@ -73,6 +102,7 @@ func NewClient(cfg *Config, log *slog.Logger, r *Redactor) *Client {
 		timeout:   cfg.RequestTimeout,
 		maxWait:   cfg.MaxRetryWait,
 		retryBase: DefaultRetryBase,
+		budget:    semaphore.NewWeighted(bodyBudget),
 	}
 	c.tokens = newTokenSource(c, cfg)
 	return c
@@ -81,14 +111,14 @@ func NewClient(cfg *Config, log *slog.Logger, r *Redactor) *Client {
 // Stats returns how many HTTP requests were sent and how many were retries.
 func (c *Client) Stats() (requests, retries int64) { return c.requests.Load(), c.retries.Load() }
 
-// get sends an authenticated GET and returns a body that is valid JSON.
-func (c *Client) get(ctx context.Context, stream, op, category, path string, q url.Values) ([]byte, error) {
+// get sends an authenticated GET and returns a body that is complete JSON.
+func (c *Client) get(ctx context.Context, stream, op, category, path string, q url.Values) (*reply, error) {
 	return c.send(ctx, call{method: http.MethodGet, op: op, category: category, path: path, query: q, stream: stream})
 }
 
 // outcome of one attempt.
 type outcome struct {
-	body    []byte
+	body    *reply
 	err     error         // what went wrong (nil on success)
 	retry   bool          // err is transient
 	hint    time.Duration // the server's own idea of when to retry
@@ -97,7 +127,7 @@ type outcome struct {
 
 var retryAfterMsg = regexp.MustCompile(`(?i)retry after (\d+) seconds?`)
 
-func (c *Client) send(ctx context.Context, cl call) ([]byte, error) {
+func (c *Client) send(ctx context.Context, cl call) (*reply, error) {
 	exp := backoff.NewExponentialBackOff()
 	exp.InitialInterval = c.retryBase
 	exp.MaxInterval = 60 * time.Second
@@ -199,8 +229,24 @@ func (c *Client) attempt(ctx context.Context, cl call) outcome {
 		}
 		return outcome{err: fmt.Errorf("%s %s: %w", cl.method, cl.path, unwrapURLError(err)), retry: true}
 	}
-	b, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	weight := int64(unknownLength)
+	if resp.ContentLength >= 0 {
+		weight = resp.ContentLength
+	}
+	weight = min(max(weight, 1), bodyBudget)
+	if err := c.budget.Acquire(ctx, weight); err != nil {
+		resp.Body.Close()
+		return outcome{err: err}
+	}
+	b, rerr := readBody(resp)
 	resp.Body.Close()
+	rep := &reply{body: b, weight: weight, c: c}
+	ok := false
+	defer func() {
+		if !ok {
+			rep.release()
+		}
+	}()
 	c.requestMetric(cl, resp.StatusCode, start)
 	if c.log.Enabled(ctx, LevelDebug) {
 		c.log.Debug(fmt.Sprintf("%s %s -> %d in %s (%d bytes)", cl.method, c.redact.Redact(strings.TrimPrefix(u, c.base)), resp.StatusCode, time.Since(start).Round(time.Millisecond), len(b)))
@@ -215,10 +261,11 @@ func (c *Client) attempt(ctx context.Context, cl call) outcome {
 		return outcome{err: fmt.Errorf("%s %s: response larger than %d MiB", cl.method, cl.path, maxBody>>20)}
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		if !json.Valid(b) {
+		if !wholeJSON(b) {
 			return outcome{err: fmt.Errorf("%s %s: HTTP %d with a body that is not complete JSON (%d bytes): %s", cl.method, cl.path, resp.StatusCode, len(b), snippet(b)), retry: true}
 		}
-		return outcome{body: b}
+		ok = true
+		return outcome{body: rep}
 	}
 	ae := &APIError{Method: cl.method, Path: cl.path, Status: resp.StatusCode}
 	var eb struct {
@@ -243,6 +290,31 @@ func (c *Client) attempt(ctx context.Context, cl call) outcome {
 		return outcome{err: ae, retry: true, hint: hint}
 	}
 	return outcome{err: ae}
+}
+
+// readBody reads a response body into a recycled buffer sized by
+// Content-Length, so that a large analytics answer is neither copied while
+// it grows nor allocated anew for every call.
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= maxBody {
+		b := getBuf(int(n))
+		if _, err := io.ReadFull(resp.Body, b); err != nil {
+			putBuf(b)
+			return nil, err
+		}
+		return b, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+}
+
+// wholeJSON checks a success body before anything of it is emitted: list
+// pages fully (json.Valid), large analytics answers structurally
+// (complete), which is what a cut or foreign body fails.
+func wholeJSON(b []byte) bool {
+	if len(b) < 1<<20 {
+		return json.Valid(b)
+	}
+	return complete(b)
 }
 
 // retryHint reads when the server wants to be asked again: Retry-After

@@ -139,14 +139,15 @@ func TestClientRetries(t *testing.T) {
 					fmt.Fprint(w, `{"items":[],"bookmark":null}`)
 				}
 			}, nil)
-			body, err := c.get(context.Background(), "campaigns", "campaigns/list", "ads_read", "/x", nil)
+			rep, err := c.get(context.Background(), "campaigns", "campaigns/list", "ads_read", "/x", nil)
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatalf("err %v", err)
 				}
-				if string(body) != `{"items":[],"bookmark":null}` {
-					t.Errorf("body %s", body)
+				if string(rep.body) != `{"items":[],"bookmark":null}` {
+					t.Errorf("body %s", rep.body)
 				}
+				rep.release()
 			} else if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tc.wantErr)
 			}

@@ -1,6 +1,7 @@
 package tap
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,48 +69,63 @@ func skipValue(b []byte, i int) (int, error) {
 }
 
 func skipString(b []byte, i int) (int, error) {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
+	j := i + 1
+	for {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return len(b), errNotJSON
+		}
+		j += k
+		// The quote ends the string unless an odd number of backslashes escapes it.
+		n := 0
+		for p := j - 1; p > i && b[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
 			return j + 1, nil
 		}
+		j++
 	}
-	return len(b), errNotJSON
 }
 
 // eachMember calls fn for every member of the object in b. key is the raw
 // key without quotes (escapes left as they are); val is the raw value.
 func eachMember(b []byte, fn func(key, val []byte) error) error {
-	i := skipSpace(b, 0)
+	_, err := walkObject(b, skipSpace(b, 0), fn)
+	return err
+}
+
+// walkObject calls fn for every member of the object that starts at b[i]
+// and returns the index just past it: one pass both finds the object's end
+// and visits its members.
+func walkObject(b []byte, i int, fn func(key, val []byte) error) (int, error) {
 	if i >= len(b) || b[i] != '{' {
-		return fmt.Errorf("%w: expected an object", errNotJSON)
+		return i, fmt.Errorf("%w: expected an object", errNotJSON)
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return nil
+		return i + 1, nil
 	}
 	for i < len(b) {
 		if b[i] != '"' {
-			return errNotJSON
+			return i, errNotJSON
 		}
 		end, err := skipString(b, i)
 		if err != nil {
-			return err
+			return i, err
 		}
 		key := b[i+1 : end-1]
 		i = skipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {
-			return errNotJSON
+			return i, errNotJSON
 		}
 		i = skipSpace(b, i+1)
 		vend, err := skipValue(b, i)
 		if err != nil {
-			return err
+			return i, err
 		}
 		if err := fn(key, b[i:vend]); err != nil {
-			return err
+			return i, err
 		}
 		i = skipSpace(b, vend)
 		if i < len(b) && b[i] == ',' {
@@ -117,11 +133,11 @@ func eachMember(b []byte, fn func(key, val []byte) error) error {
 			continue
 		}
 		if i < len(b) && b[i] == '}' {
-			return nil
+			return i + 1, nil
 		}
-		return errNotJSON
+		return i, errNotJSON
 	}
-	return errNotJSON
+	return i, errNotJSON
 }
 
 // eachElement calls fn for every element of the array in b.
@@ -153,6 +169,52 @@ func eachElement(b []byte, fn func(elem []byte) error) error {
 		return errNotJSON
 	}
 	return errNotJSON
+}
+
+// eachObject calls fn for every element of the array in b, each of which
+// must be an object; fn walks the object from b[i] and returns its end
+// (conform does this), so that each element is scanned once.
+func eachObject(b []byte, fn func(b []byte, i int) (int, error)) error {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return fmt.Errorf("%w: expected an array", errNotJSON)
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return nil
+	}
+	for i < len(b) {
+		if b[i] != '{' {
+			return fmt.Errorf("%w: expected an object in the array", errNotJSON)
+		}
+		end, err := fn(b, i)
+		if err != nil {
+			return err
+		}
+		i = skipSpace(b, end)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+			continue
+		}
+		if i < len(b) && b[i] == ']' {
+			return nil
+		}
+		return errNotJSON
+	}
+	return errNotJSON
+}
+
+// complete reports whether b holds one whole JSON object or array: its
+// strings and brackets close, and nothing follows. It is much cheaper than
+// json.Valid and catches what goes wrong on the wire (a body cut short, an
+// HTML page); large bodies are checked with it instead of json.Valid.
+func complete(b []byte) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || (b[i] != '{' && b[i] != '[') {
+		return false
+	}
+	end, err := skipValue(b, i)
+	return err == nil && skipSpace(b, end) == len(b)
 }
 
 // member returns the raw value of key in object b, or nil.

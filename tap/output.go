@@ -140,6 +140,7 @@ func (o *output) run(w *singer.Writer, schemas []*plan, cancel context.CancelFun
 				if err := w.WriteRecords(m.lines); err != nil {
 					return fail(err)
 				}
+				putBuf(m.lines)
 				o.counts[m.stream] += int64(m.n)
 			}
 			if m.bookmark != nil {

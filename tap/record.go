@@ -29,7 +29,7 @@ const (
 // out, and reads the values the engine needs (id, replication key).
 type conformer struct {
 	stream    string
-	fields    map[string]action
+	fields    map[string]field
 	keys      []string
 	addFields []addField
 	repKey    string
@@ -38,6 +38,15 @@ type conformer struct {
 }
 
 type addField struct{ field, ctxKey string }
+
+// field is what the conformer knows of one schema property.
+type field struct {
+	a   action
+	key bool // a key property
+	id  bool // "id": the item's id
+	rep bool // the replication key
+	add int  // index in addFields, or -1
+}
 
 // newConformer builds the conformer of a stream from its (already
 // field-selected) schema.
@@ -51,7 +60,7 @@ func newConformer(s *Stream, schema []byte) (*conformer, error) {
 	if err := json.Unmarshal(schema, &doc); err != nil {
 		return nil, fmt.Errorf("schema of %s: %w", s.Name, err)
 	}
-	c := &conformer{stream: s.Name, fields: map[string]action{}, keys: s.KeyProperties, repKey: s.ReplicationKey}
+	c := &conformer{stream: s.Name, fields: map[string]field{}, keys: s.KeyProperties, repKey: s.ReplicationKey}
 	for name, p := range doc.Properties {
 		a := keep
 		switch {
@@ -60,7 +69,7 @@ func newConformer(s *Stream, schema []byte) (*conformer, error) {
 		case bytes.Contains(p.Type, []byte(`"string"`)) && p.Format == "":
 			a = str
 		}
-		c.fields[name] = a
+		c.fields[name] = field{a: a, id: name == "id", rep: name == s.ReplicationKey, add: -1}
 	}
 	for f, k := range s.AddFields {
 		if _, ok := c.fields[f]; ok {
@@ -68,6 +77,19 @@ func newConformer(s *Stream, schema []byte) (*conformer, error) {
 		}
 	}
 	sort.Slice(c.addFields, func(i, j int) bool { return c.addFields[i].field < c.addFields[j].field })
+	for k, af := range c.addFields {
+		f := c.fields[af.field]
+		f.add = k
+		c.fields[af.field] = f
+	}
+	for _, kp := range s.KeyProperties {
+		f, ok := c.fields[kp]
+		if !ok {
+			return nil, fmt.Errorf("schema of %s lacks its key property %s", s.Name, kp)
+		}
+		f.key = true
+		c.fields[kp] = f
+	}
 	return c, nil
 }
 
@@ -81,63 +103,102 @@ type item struct {
 // ids. It returns dst unchanged and an error when the object lacks a key
 // property (a record without its primary key would break every target).
 func (c *conformer) conform(dst, obj []byte, ctx map[string]string) ([]byte, item, error) {
+	out, it, _, err := c.conformAt(dst, obj, skipSpace(obj, 0), ctx)
+	return out, it, err
+}
+
+// conformAt is conform for the object that starts at src[i]; it also
+// returns the index just past the object. It is the tap's hot loop: one
+// pass over the object, one map lookup per member, no allocation.
+func (c *conformer) conformAt(dst, src []byte, i int, ctx map[string]string) ([]byte, item, int, error) {
 	var it item
-	start := len(dst)
+	start, obj := len(dst), i
+	malformed := func(at int, err error) ([]byte, item, int, error) {
+		return dst[:start], it, at, fmt.Errorf("%s: malformed object: %w", c.stream, err)
+	}
+	if i >= len(src) || src[i] != '{' {
+		return malformed(i, errNotJSON)
+	}
 	dst = append(dst, '{')
 	first := true
-	var seen uint64 // bit i: addFields[i] present in obj
+	var seen uint64 // bit k: addFields[k] present in the object
 	keysFound := 0
-	err := eachMember(obj, func(key, val []byte) error {
-		k := string(key)
-		if k == "id" {
-			it.id, _ = stringValue(val)
-		}
-		if c.repKey != "" && k == c.repKey {
-			it.repRaw = val
-		}
-		a, ok := c.fields[k]
-		if !ok {
-			c.unknown.Add(1)
-			return nil
-		}
-		for i, af := range c.addFields {
-			if af.field == k {
-				if isNull(val) {
-					return nil // filled from the context below
+	i = skipSpace(src, i+1)
+	if i < len(src) && src[i] == '}' {
+		i++
+	} else {
+		for {
+			if i >= len(src) || src[i] != '"' {
+				return malformed(i, errNotJSON)
+			}
+			kend, err := skipString(src, i)
+			if err != nil {
+				return malformed(i, err)
+			}
+			key := src[i+1 : kend-1]
+			i = skipSpace(src, kend)
+			if i >= len(src) || src[i] != ':' {
+				return malformed(i, errNotJSON)
+			}
+			i = skipSpace(src, i+1)
+			vend, err := skipValue(src, i)
+			if err != nil {
+				return malformed(i, err)
+			}
+			val := src[i:vend]
+			if f, ok := c.fields[string(key)]; ok {
+				if f.id {
+					it.id, _ = stringValue(val)
 				}
-				seen |= 1 << i
+				if f.rep {
+					it.repRaw = val
+				}
+				null := isNull(val)
+				if f.add >= 0 && !null {
+					seen |= 1 << f.add
+				}
+				if f.add < 0 || !null { // a null parent id is filled from the context below
+					if f.key && !null {
+						keysFound++
+					}
+					if !first {
+						dst = append(dst, ',')
+					}
+					first = false
+					dst = append(dst, '"')
+					dst = append(dst, key...)
+					dst = append(dst, '"', ':')
+					dst = appendValue(dst, f.a, val)
+				}
+			} else {
+				if string(key) == "id" {
+					it.id, _ = stringValue(val)
+				}
+				c.unknown.Add(1)
 			}
-		}
-		for _, kp := range c.keys {
-			if kp == k && !isNull(val) {
-				keysFound++
+			i = skipSpace(src, vend)
+			if i < len(src) && src[i] == ',' {
+				i = skipSpace(src, i+1)
+				continue
 			}
+			if i < len(src) && src[i] == '}' {
+				i++
+				break
+			}
+			return malformed(i, errNotJSON)
 		}
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		dst = append(dst, '"')
-		dst = append(dst, key...)
-		dst = append(dst, '"', ':')
-		dst = appendValue(dst, a, val)
-		return nil
-	})
-	if err != nil {
-		return dst[:start], it, fmt.Errorf("%s: malformed object: %w", c.stream, err)
 	}
-	for i, af := range c.addFields {
-		if seen&(1<<i) != 0 {
+	end := i
+	for k, af := range c.addFields {
+		if seen&(1<<k) != 0 {
 			continue
 		}
 		v, ok := ctx[af.ctxKey]
 		if !ok {
 			continue
 		}
-		for _, kp := range c.keys {
-			if kp == af.field {
-				keysFound++
-			}
+		if c.fields[af.field].key {
+			keysFound++
 		}
 		if !first {
 			dst = append(dst, ',')
@@ -149,11 +210,17 @@ func (c *conformer) conform(dst, obj []byte, ctx map[string]string) ([]byte, ite
 		dst = strconv.AppendQuote(dst, v)
 	}
 	if keysFound < len(c.keys) {
-		return dst[:start], it, fmt.Errorf("%s: an object without its key properties %v was skipped: %s", c.stream, c.keys, snippet(obj))
+		return dst[:start], it, end, &skippedError{fmt.Sprintf("%s: an object without its key properties %v was skipped: %s", c.stream, c.keys, snippet(src[obj:end]))}
 	}
 	dst = append(dst, '}')
-	return dst, it, nil
+	return dst, it, end, nil
 }
+
+// skippedError: one object could not become a record (it lacks its keys);
+// the engine warns and goes on with the next.
+type skippedError struct{ msg string }
+
+func (e *skippedError) Error() string { return e.msg }
 
 func isNull(v []byte) bool { return len(v) == 4 && string(v) == "null" }
 

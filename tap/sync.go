@@ -250,34 +250,47 @@ func (s *Syncer) runList(ctx context.Context, p *plan, pctx map[string]string, _
 			if bookmark != "" {
 				q.Set("bookmark", bookmark)
 			}
-			body, err := s.client.get(ctx, st.Name, st.Op, st.Category, path, q)
+			rep, err := s.client.get(ctx, st.Name, st.Op, st.Category, path, q)
 			if err != nil {
 				return err
 			}
-			items := member(body, "items")
-			bookmark, _ = stringValue(member(body, "bookmark"))
+			items := member(rep.body, "items")
+			bookmark, _ = stringValue(member(rep.body, "bookmark"))
 			var lines []byte
+			if p.selected {
+				lines = getBuf(len(items) + len(items)/8 + 4096)[:0]
+			}
 			n := 0
 			extracted := singer.FormatTime(time.Now())
 			var children []map[string]string
 			var rec []byte
-			err = eachElement(items, func(obj []byte) error {
+			err = eachObject(items, func(b []byte, at int) (int, error) {
 				var it item
+				end := at
 				if p.selected {
 					var cerr error
-					rec, it, cerr = p.conf.conform(rec[:0], obj, pctx)
-					if cerr != nil {
+					rec, it, end, cerr = p.conf.conformAt(rec[:0], b, at, pctx)
+					var skipped *skippedError
+					if errors.As(cerr, &skipped) {
 						s.out.warn(cerr.Error())
-						return nil
+						return end, nil
+					}
+					if cerr != nil {
+						return end, cerr
 					}
 				} else {
+					var verr error
+					if end, verr = skipValue(b, at); verr != nil {
+						return end, verr
+					}
+					obj := b[at:end]
 					it.id, _ = stringValue(member(obj, "id"))
 					if st.Incremental() {
 						it.repRaw = member(obj, st.ReplicationKey)
 					}
 				}
 				if st.Name == "ad_accounts" && !s.wantAccount(it.id) {
-					return nil
+					return end, nil
 				}
 				emit := p.selected
 				if st.Incremental() {
@@ -305,13 +318,16 @@ func (s *Syncer) runList(ctx context.Context, p *plan, pctx map[string]string, _
 						children = append(children, cctx)
 					}
 				}
-				return nil
+				return end, nil
 			})
+			rep.release() // before waiting on anything: the page was copied into lines and children
 			if err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
 			if n > 0 {
 				s.out.send(ctx, msg{stream: st.Name, lines: lines, n: n})
+			} else {
+				putBuf(lines)
 			}
 			sem := s.sems[st.Name]
 			for _, cctx := range children {
@@ -469,26 +485,34 @@ func (s *Syncer) emitRows(ctx context.Context, p *plan, rows []byte, pctx map[st
 	if !p.selected {
 		return nil
 	}
-	var lines, rec []byte
+	var rec []byte
+	lines := getBuf(chunkBytes + chunkBytes/4)[:0]
 	n := 0
 	extracted := singer.FormatTime(time.Now())
-	err := eachElement(rows, func(obj []byte) error {
+	err := eachObject(rows, func(b []byte, at int) (int, error) {
 		var err error
-		rec, _, err = p.conf.conform(rec[:0], obj, pctx)
-		if err != nil {
+		var end int
+		rec, _, end, err = p.conf.conformAt(rec[:0], b, at, pctx)
+		var skipped *skippedError
+		if errors.As(err, &skipped) {
 			s.out.warn(err.Error())
-			return nil
+			return end, nil
+		}
+		if err != nil {
+			return end, err
 		}
 		lines = singer.AppendRecord(lines, p.quoted, rec, extracted)
 		n++
 		if len(lines) > chunkBytes { // keep what is in flight bounded
 			s.out.send(ctx, msg{stream: p.s.Name, lines: lines, n: n})
-			lines, n = nil, 0
+			lines, n = getBuf(chunkBytes + chunkBytes/4)[:0], 0
 		}
-		return nil
+		return end, nil
 	})
 	if n > 0 {
 		s.out.send(ctx, msg{stream: p.s.Name, lines: lines, n: n})
+	} else {
+		putBuf(lines)
 	}
 	return err
 }
@@ -502,10 +526,12 @@ func (s *Syncer) fetchRows(ctx context.Context, p *plan, path string, q url.Valu
 		return ctx.Err()
 	}
 	defer func() { <-s.analytics }()
-	body, err := s.client.get(ctx, p.s.Name, p.s.Op, p.s.Category, path, q)
+	rep, err := s.client.get(ctx, p.s.Name, p.s.Op, p.s.Category, path, q)
 	if err != nil {
 		return err
 	}
+	defer rep.release()
+	body := rep.body
 	if rows != nil {
 		body = rows(body)
 		if body == nil {

@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -46,7 +48,21 @@ func main() {
 			os.Exit(exitSignal(sig))
 		})
 	}()
+	// Keep the heap small whatever the volume (GOMEMLIMIT overrides): the
+	// tap holds at most a few response bodies and chunks of output at once.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(40 << 20)
+	}
+	// For profiling (make bench): TAP_PINTEREST_CPU_PROFILE=cpu.out.
+	if path := os.Getenv("TAP_PINTEREST_CPU_PROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 	code := run(ctx, os.Args, os.Stdout, os.Stderr, os.Environ())
+	pprof.StopCPUProfile()
 	if sig, ok := got.Load().(os.Signal); ok && code != 2 {
 		code = exitSignal(sig)
 	}

@@ -1,0 +1,341 @@
+// Command bench measures tap-pinterest against a scaled fake Pinterest API
+// on loopback, side by side with the incumbent (Airbyte's source-pinterest),
+// and prints one table:
+//
+//  1. throughput: a full sync to /dev/null with pacing off, the tap on one
+//     core (GOMAXPROCS=1): records/s per CPU second, output MB/s, CPU
+//     seconds, peak RSS, API calls per stream next to their lower bound;
+//  2. latency: the same sync with 50 ms added to every response and the
+//     tap's default (Pinterest's published) rate limits: wall time next to
+//     what those limits allow;
+//  3. the incumbent on the same fake through an intercepting proxy
+//     (fixtures/bench/incumbent/run.sh), with a time cap.
+//
+// Nothing leaves the machine: the fake listens on 127.0.0.1 only.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tap-pinterest/tap-pinterest/fixtures"
+	"github.com/tap-pinterest/tap-pinterest/tap"
+)
+
+func main() {
+	tapBin := flag.String("tap", "bin/tap-pinterest", "the tap binary")
+	sizeName := flag.String("size", "bench", "dataset size: small, medium, large or bench")
+	smoke := flag.Bool("smoke", false, "a short run for CI: medium size, no incumbent")
+	latency := flag.Duration("latency", 50*time.Millisecond, "added to every response in the latency run (0 skips the run)")
+	incumbent := flag.Bool("incumbent", true, "also run the incumbent (needs PyPI the first time)")
+	incumbentTimeout := flag.Duration("incumbent-timeout", 15*time.Minute, "time cap of the incumbent's read")
+	out := flag.String("out", "bin/bench", "directory for the reports")
+	flag.Parse()
+	if *smoke {
+		*sizeName, *incumbent, *latency = "medium", false, 20*time.Millisecond
+	}
+	if err := bench(*tapBin, *sizeName, *latency, *incumbent, *incumbentTimeout, *out, *smoke); err != nil {
+		fmt.Fprintln(os.Stderr, "bench failed:", err)
+		os.Exit(1)
+	}
+}
+
+var statuses = []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}
+
+// result of one run of the tap.
+type result struct {
+	records   int64
+	bytes     int64
+	wall      time.Duration
+	cpu       time.Duration
+	maxRSS    int64 // bytes
+	calls     map[string]int
+	exitError error
+}
+
+func bench(tapBin, sizeName string, latency time.Duration, withIncumbent bool, incTimeout time.Duration, outDir string, smoke bool) error {
+	size, err := fixtures.SizeByName(sizeName)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	data := fixtures.NewDataset(1, size, now)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	q := fixtures.ExpectQuery{Statuses: statuses, Start: today.AddDate(0, 0, -89), End: today.AddDate(0, 0, -1), CountsOnly: true}
+	want := data.Expect(q).Counts
+	bounds := data.CallLowerBounds(q, 1)
+	var wantTotal int
+	for _, n := range want {
+		wantTotal += n
+	}
+	fmt.Printf("Workload: %s dataset: %d ad accounts × %d campaigns, %d ad groups, %d ads; %d boards, %d pins; %d records in a complete sync.\n\n",
+		size.Name, size.AdAccounts, size.CampaignsPerAccount, size.AdGroupsPerAccount, size.AdsPerAccount, size.Boards, size.Boards*size.PinsPerBoard, wantTotal)
+
+	// 1. Throughput: pacing off, one core.
+	fmt.Println("1/3 throughput run (pacing off, GOMAXPROCS=1) ...")
+	thr, err := runOnce(tapBin, data, fixtures.Options{}, outDir, "throughput", `,"rate_limit_ads_analytics":1000000,"rate_limit_ads_read":1000000,"rate_limit_org_read":1000000,"rate_limit_org_analytics":1000000,"rate_limit_per_second":100000,"max_concurrency":4`, "GOMAXPROCS=1")
+	if err != nil {
+		return err
+	}
+	if thr.records != int64(wantTotal) {
+		return fmt.Errorf("the throughput run emitted %d records, the complete sync holds %d", thr.records, wantTotal)
+	}
+
+	// 2. Latency: Pinterest's limits, 50 ms per response.
+	var lat *result
+	if latency > 0 {
+		fmt.Printf("2/3 latency run (%s per response, default rate limits) ...\n", latency)
+		r, err := runOnce(tapBin, data, fixtures.Options{Latency: latency}, outDir, "latency", "", "")
+		if err != nil {
+			return err
+		}
+		lat = &r
+	}
+
+	// 3. The incumbent.
+	var inc *incumbentResult
+	if withIncumbent {
+		fmt.Printf("3/3 incumbent (Airbyte source-pinterest through mitmproxy, capped at %s) ...\n", incTimeout)
+		r, err := runIncumbent(data, outDir, incTimeout)
+		if err != nil {
+			fmt.Println("   the incumbent could not be run:", err)
+		} else {
+			inc = r
+		}
+	}
+	report(os.Stdout, size, thr, lat, latency, inc, want, bounds)
+	f, err := os.Create(filepath.Join(outDir, "report.txt"))
+	if err == nil {
+		report(f, size, thr, lat, latency, inc, want, bounds)
+		f.Close()
+		fmt.Printf("\nReport saved to %s\n", f.Name())
+	}
+	if smoke {
+		// CI keeps the claims honest on a small scale.
+		for op, b := range bounds {
+			if thr.calls[op] != b {
+				return fmt.Errorf("%s: %d calls, lower bound %d", op, thr.calls[op], b)
+			}
+		}
+	}
+	return nil
+}
+
+// runOnce serves data in this process and runs the tap as a child, its
+// stdout counted and discarded.
+func runOnce(tapBin string, data *fixtures.Dataset, opts fixtures.Options, outDir, name, extraConfig, env string) (result, error) {
+	srv := fixtures.NewServer(data, opts)
+	defer srv.Close()
+	cfg := filepath.Join(outDir, name+".config.json")
+	body := fmt.Sprintf(`{"client_id":%q,"client_secret":%q,"refresh_token":%q,"base_url":%q%s}`,
+		fixtures.DemoClientID, fixtures.DemoClientSecret, fixtures.DemoRefreshToken, srv.URL(), extraConfig)
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		return result{}, err
+	}
+	logf, err := os.Create(filepath.Join(outDir, name+".log"))
+	if err != nil {
+		return result{}, err
+	}
+	defer logf.Close()
+	cmd := exec.Command(tapBin, "--config", cfg)
+	cmd.Env = os.Environ()
+	if env != "" {
+		cmd.Env = append(cmd.Env, env)
+	}
+	cmd.Stderr = logf
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return result{}, err
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return result{}, fmt.Errorf("start %s (run make build first): %w", tapBin, err)
+	}
+	var r result
+	br := bufio.NewReaderSize(stdout, 1<<20)
+	recordPrefix := []byte(`{"type":"RECORD"`)
+	atLineStart := true
+	for {
+		line, err := br.ReadSlice('\n')
+		r.bytes += int64(len(line))
+		if atLineStart && bytes.HasPrefix(line, recordPrefix) {
+			r.records++
+		}
+		atLineStart = err == nil // a line longer than the buffer comes in pieces
+		if err == io.EOF {
+			break
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			return r, err
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		return r, fmt.Errorf("%s run failed: %v (see %s)", name, err, logf.Name())
+	}
+	r.wall = time.Since(start)
+	r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.maxRSS = ru.Maxrss * 1024
+	}
+	r.calls = srv.CountByOp()
+	return r, nil
+}
+
+type incumbentResult struct {
+	Partial        bool               `json:"partial"`
+	WallSeconds    float64            `json:"wall_seconds"`
+	CPUSeconds     float64            `json:"cpu_seconds"`
+	PeakRSSBytes   int64              `json:"peak_rss_bytes"`
+	Records        map[string]int     `json:"records"`
+	RecordsTotal   int                `json:"records_total"`
+	Requests       map[string]int     `json:"requests_by_path"`
+	RequestsTotal  int                `json:"requests_total"`
+	Extra          map[string]any     `json:"-"`
+	requestsByOp   map[string]int
+	recordsPerSec  float64
+}
+
+func runIncumbent(data *fixtures.Dataset, outDir string, timeout time.Duration) (*incumbentResult, error) {
+	srv := fixtures.NewServer(data, fixtures.Options{})
+	defer srv.Close()
+	dir, err := filepath.Abs(filepath.Join(outDir, "incumbent"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("bash", "fixtures/bench/incumbent/run.sh")
+	cmd.Env = append(os.Environ(), "FAKE_URL="+srv.URL(), "OUT_DIR="+dir, fmt.Sprintf("INCUMBENT_TIMEOUT=%d", int(timeout.Seconds())))
+	logPath := filepath.Join(outDir, "incumbent.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("%v (see %s)", err, logPath)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "incumbent.json"))
+	if err != nil {
+		return nil, err
+	}
+	var r incumbentResult
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("incumbent.json: %w", err)
+	}
+	r.requestsByOp = srv.CountByOp() // the fake's own count, the same yardstick as ours
+	return &r, nil
+}
+
+// rateBound is the least wall time Pinterest's published limits allow for
+// the calls made: per category calls ÷ (limit per minute ÷ 60), and all
+// calls ÷ 100 per second; the largest wins.
+func rateBound(calls map[string]int) (time.Duration, string) {
+	perCat := map[string]int{}
+	total := 0
+	for _, s := range tap.Streams {
+		perCat[s.Category] += calls[s.Op]
+		total += calls[s.Op]
+	}
+	limits := map[string]float64{"ads_analytics": 300, "ads_read": 1000, "org_read": 1000, "org_analytics": 60}
+	best, why := time.Duration(float64(total)/100*float64(time.Second)), "universal 100/s"
+	for cat, n := range perCat {
+		d := time.Duration(float64(n) / (limits[cat] / 60) * float64(time.Second))
+		if d > best {
+			best, why = d, fmt.Sprintf("%s: %d calls at %.0f/min", cat, n, limits[cat])
+		}
+	}
+	return best, why
+}
+
+func report(w io.Writer, size fixtures.Size, thr result, lat *result, latency time.Duration, inc *incumbentResult, want, bounds map[string]int) {
+	fmt.Fprintf(w, "\n== tap-pinterest benchmark (%s dataset) ==\n\n", size.Name)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	mb := float64(thr.bytes) / 1e6
+	fmt.Fprintln(tw, "metric\ttap-pinterest\tincumbent\tratio\t")
+	row := func(name, ours, theirs, ratio string) { fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", name, ours, theirs, ratio) }
+	ratio := func(a, b float64) string {
+		if a == 0 || b == 0 || math.IsNaN(a/b) {
+			return "–"
+		}
+		return fmt.Sprintf("%.1f×", a/b)
+	}
+	incRecs, incCPU, incWall, incRSS, incCalls := 0.0, 0.0, 0.0, 0.0, 0.0
+	incNote := "–"
+	if inc != nil {
+		incRecs, incCPU, incWall, incRSS = float64(inc.RecordsTotal), inc.CPUSeconds, inc.WallSeconds, float64(inc.PeakRSSBytes)
+		for _, n := range inc.requestsByOp {
+			incCalls += float64(n)
+		}
+		incNote = ""
+		if inc.Partial {
+			incNote = " (capped, partial)"
+		}
+	}
+	rps := float64(thr.records) / thr.cpu.Seconds()
+	incRps := 0.0
+	if incCPU > 0 {
+		incRps = incRecs / incCPU
+	}
+	row("records", fmt.Sprint(thr.records), fmtF(incRecs, "%.0f")+incNote, "")
+	row("records per CPU second (one core)", fmt.Sprintf("%.0f", rps), fmtF(incRps, "%.0f"), ratio(rps, incRps))
+	row("output MB/s (per CPU second)", fmt.Sprintf("%.1f", mb/thr.cpu.Seconds()), "–", "")
+	row("CPU seconds", fmt.Sprintf("%.2f", thr.cpu.Seconds()), fmtF(incCPU, "%.2f"), ratio(incCPU, thr.cpu.Seconds()))
+	row("wall time, pacing off", thr.wall.Round(10*time.Millisecond).String(), fmtF(incWall, "%.1fs"), ratio(incWall, thr.wall.Seconds()))
+	row("peak RSS", fmt.Sprintf("%.1f MB", float64(thr.maxRSS)/1e6), fmtF(incRSS/1e6, "%.1f MB"), ratio(incRSS, float64(thr.maxRSS)))
+	totalCalls, totalBound := 0, 0
+	for _, s := range tap.Streams {
+		totalCalls += thr.calls[s.Op]
+		totalBound += bounds[s.Op]
+	}
+	row("API calls", fmt.Sprint(totalCalls), fmtF(incCalls, "%.0f")+incNote, ratio(incCalls, float64(totalCalls)))
+	if lat != nil {
+		b, why := rateBound(lat.calls)
+		row(fmt.Sprintf("wall time, %s latency + rate limits", latency), lat.wall.Round(100*time.Millisecond).String(), "–", "")
+		row("  least the rate limits allow", fmt.Sprintf("%s (%s)", b.Round(100*time.Millisecond), why), "", fmt.Sprintf("%.2f× the bound", lat.wall.Seconds()/b.Seconds()))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "stream\trecords\tAPI calls\tlower bound\tincumbent calls\tincumbent records\t")
+	for _, s := range tap.Streams {
+		ic, ir := "–", "–"
+		if inc != nil {
+			ic, ir = fmt.Sprint(inc.requestsByOp[s.Op]), fmt.Sprint(inc.Records[s.Name])
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t\n", s.Name, want[s.Name], thr.calls[s.Op], bounds[s.Op], ic, ir)
+	}
+	fmt.Fprintf(tw, "total\t\t%d\t%d\t\t\t\n", totalCalls, totalBound)
+	tw.Flush()
+	if inc != nil && inc.Partial {
+		fmt.Fprintln(w, "\nThe incumbent was stopped at its time cap: its figures cover only what it did until then.")
+	}
+	keys := make([]string, 0)
+	for k := range thr.calls {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	_ = strings.Join(keys, "")
+}
+
+func fmtF(v float64, f string) string {
+	if v == 0 {
+		return "–"
+	}
+	return fmt.Sprintf(f, v)
+}
