@@ -198,17 +198,17 @@ func runOnce(tapBin string, data *fixtures.Dataset, opts fixtures.Options, outDi
 }
 
 type incumbentResult struct {
-	Partial        bool               `json:"partial"`
-	WallSeconds    float64            `json:"wall_seconds"`
-	CPUSeconds     float64            `json:"cpu_seconds"`
-	PeakRSSBytes   int64              `json:"peak_rss_bytes"`
-	Records        map[string]int     `json:"records"`
-	RecordsTotal   int                `json:"records_total"`
-	Requests       map[string]int     `json:"requests_by_path"`
-	RequestsTotal  int                `json:"requests_total"`
-	Extra          map[string]any     `json:"-"`
-	requestsByOp   map[string]int
-	recordsPerSec  float64
+	Partial       bool           `json:"partial"`
+	WallSeconds   float64        `json:"wall_seconds"`
+	CPUSeconds    float64        `json:"cpu_seconds"`
+	PeakRSSBytes  int64          `json:"peak_rss_bytes"`
+	Records       map[string]int `json:"records"`
+	RecordsTotal  int            `json:"records_total"`
+	Requests      map[string]int `json:"requests_by_path"`
+	RequestsTotal int            `json:"requests_total"`
+	Extra         map[string]any `json:"-"`
+	requestsByOp  map[string]int
+	recordsPerSec float64
 }
 
 func runIncumbent(data *fixtures.Dataset, outDir string, timeout time.Duration) (*incumbentResult, error) {
@@ -268,7 +268,9 @@ func report(w io.Writer, size fixtures.Size, thr result, lat *result, latency ti
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	mb := float64(thr.bytes) / 1e6
 	fmt.Fprintln(tw, "metric\ttap-pinterest\tincumbent\tratio\t")
-	row := func(name, ours, theirs, ratio string) { fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", name, ours, theirs, ratio) }
+	row := func(name, ours, theirs, ratio string) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", name, ours, theirs, ratio)
+	}
 	ratio := func(a, b float64) string {
 		if a == 0 || b == 0 || math.IsNaN(a/b) {
 			return "–"
