@@ -71,6 +71,7 @@ const fewColumns = `,"analytics_columns":["SPEND_IN_MICRO_DOLLAR","TOTAL_IMPRESS
 type runOpts struct {
 	config     string // extra JSON members for the config file
 	allColumns bool   // request every analytics column
+	now        func() time.Time
 	catalog    *catalog.Catalog
 	state      *State
 	ctx        context.Context
@@ -105,7 +106,7 @@ func runSync(t *testing.T, srv *fixtures.Server, o runOpts) syncResult {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewSyncer(cfg, client, log, sel, o.state, Options{})
+	s, err := NewSyncer(cfg, client, log, sel, o.state, Options{Now: o.now})
 	if err != nil {
 		t.Fatal(err)
 	}
