@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -48,7 +47,7 @@ type output struct {
 }
 
 func newOutput(state *State, log *slog.Logger) *output {
-	return &output{ch: make(chan msg, 16), state: state, log: log, progressEvery: 10 * time.Second, counts: map[string]int64{}}
+	return &output{ch: make(chan msg, 16), state: state, log: log, progressEvery: 5 * time.Second, counts: map[string]int64{}}
 }
 
 // send queues a message. Once the run is cancelled nothing more is queued,
@@ -111,16 +110,16 @@ func (o *output) run(w *singer.Writer, schemas []*plan, cancel context.CancelFun
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		var parts []string
 		for _, n := range names {
-			if d := o.counts[n] - reported[n]; d > 0 || final {
-				metric(o.log, "counter", "record_count", d, map[string]any{"endpoint": n, "stream": n})
-				reported[n] = o.counts[n]
+			d := o.counts[n] - reported[n]
+			if d == 0 && !final {
+				continue // a stream that did not move says nothing
 			}
-			parts = append(parts, fmt.Sprintf("%s=%d", n, o.counts[n]))
-		}
-		if len(parts) > 0 && !final {
-			o.log.Info("progress (records so far): " + strings.Join(parts, " "))
+			metric(o.log, "counter", "record_count", d, map[string]any{"endpoint": n, "stream": n})
+			if !final {
+				o.log.Info(fmt.Sprintf("progress: %s: %d records so far (+%d)", n, o.counts[n], d))
+			}
+			reported[n] = o.counts[n]
 		}
 	}
 	for {
