@@ -261,3 +261,34 @@ func binary(t *testing.T) string {
 	})
 	return builtBinary
 }
+
+// TestQuotaExit: a spent daily quota stops one stream; the tap says which,
+// why and when to retry in one line, writes a final STATE and exits 1.
+func TestQuotaExit(t *testing.T) {
+	t.Parallel()
+	srv := fixtures.NewServer(fixtures.NewDataset(4, fixtures.Small, time.Now()), fixtures.Options{
+		Faults: []fixtures.Fault{{Kind: fixtures.RateLimit8, Op: "campaigns/analytics", RetryAfter: 18 * time.Hour}}})
+	defer srv.Close()
+	cfg := write(t, t.TempDir(), "c.json", quickConfig(srv.URL(), ""))
+	r := runTap(t, nil, "--config", cfg)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	var crit []string
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if strings.HasPrefix(l, "CRITICAL") {
+			crit = append(crit, l)
+		}
+	}
+	if len(crit) != 1 || !strings.Contains(crit[0], "stream campaign_analytics stopped") || !strings.Contains(crit[0], "retry after 20") || !strings.Contains(crit[0], "ads_analytics") {
+		t.Fatalf("want one CRITICAL line naming the stream, the reason and when to retry; got %q", crit)
+	}
+	o := parseOutput(t, r.stdout)
+	if o.state == nil || len(o.records["ad_analytics"]) == 0 || len(o.records["campaign_analytics"]) != 0 {
+		t.Errorf("the other streams must finish and a final STATE follow: state %s, ad_analytics %d, campaign_analytics %d", o.state, len(o.records["ad_analytics"]), len(o.records["campaign_analytics"]))
+	}
+	if strings.Contains(string(o.state), `"campaign_analytics"`) {
+		t.Errorf("campaign_analytics has a bookmark although its data was not read: %s", o.state)
+	}
+	t.Log(crit[0])
+}
