@@ -705,3 +705,19 @@ func TestShardsEqualFullSync(t *testing.T) {
 		t.Error("shard A wrote a bookmark for an account of shard B")
 	}
 }
+
+// TestLongURLsAreSplit: 250 ids and 175 columns make URLs of ~11 KB; a
+// front end that refuses them must cost calls, never data.
+func TestLongURLsAreSplit(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{MaxURLBytes: 5000}) // Small: 30 ads a batch
+	res := runSync(t, srv, runOpts{allColumns: true, catalog: onlyStreams(t, "ad_analytics")})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	from, to := analyticsRange(time.Now())
+	assertComplete(t, res, srv.Expect(fixtures.ExpectQuery{Statuses: []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}, Start: from, End: to}), "ad_analytics")
+	if !strings.Contains(res.logs, "HTTP 414") {
+		t.Error("no warning about the split")
+	}
+}
