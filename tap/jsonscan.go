@@ -142,38 +142,18 @@ func walkObject(b []byte, i int, fn func(key, val []byte) error) (int, error) {
 
 // eachElement calls fn for every element of the array in b.
 func eachElement(b []byte, fn func(elem []byte) error) error {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '[' {
-		return fmt.Errorf("%w: expected an array", errNotJSON)
-	}
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == ']' {
-		return nil
-	}
-	for i < len(b) {
+	return eachObject(b, func(b []byte, i int) (int, error) {
 		end, err := skipValue(b, i)
 		if err != nil {
-			return err
+			return end, err
 		}
-		if err := fn(b[i:end]); err != nil {
-			return err
-		}
-		i = skipSpace(b, end)
-		if i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
-			continue
-		}
-		if i < len(b) && b[i] == ']' {
-			return nil
-		}
-		return errNotJSON
-	}
-	return errNotJSON
+		return end, fn(b[i:end])
+	})
 }
 
-// eachObject calls fn for every element of the array in b, each of which
-// must be an object; fn walks the object from b[i] and returns its end
-// (conform does this), so that each element is scanned once.
+// eachObject calls fn for every element of the array in b; fn reads the
+// element from b[i] and returns its end, so that an element is scanned once
+// (conformAt walks an object and returns where it ends).
 func eachObject(b []byte, fn func(b []byte, i int) (int, error)) error {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '[' {
@@ -184,9 +164,6 @@ func eachObject(b []byte, fn func(b []byte, i int) (int, error)) error {
 		return nil
 	}
 	for i < len(b) {
-		if b[i] != '{' {
-			return fmt.Errorf("%w: expected an object in the array", errNotJSON)
-		}
 		end, err := fn(b, i)
 		if err != nil {
 			return err

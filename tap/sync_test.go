@@ -29,10 +29,7 @@ import (
 func day(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
 
 // analyticsRange is the tap's default window: the oldest allowed day to yesterday.
-func analyticsRange(now time.Time) (time.Time, time.Time) {
-	today := day(now.UTC())
-	return today.AddDate(0, 0, -lookbackDays), today.AddDate(0, 0, -1)
-}
+func analyticsRange(now time.Time) (time.Time, time.Time) { return fixtures.DefaultAnalyticsRange(now) }
 
 type syncResult struct {
 	records map[string][]json.RawMessage
@@ -84,8 +81,7 @@ func runSync(t *testing.T, srv *fixtures.Server, o runOpts) syncResult {
 	t.Helper()
 	dir := t.TempDir()
 	// Tests do not wait for Pinterest's real rate limits (the pacing has tests of its own).
-	body := fmt.Sprintf(`{"client_id":%q,"client_secret":%q,"refresh_token":%q,"base_url":%q,"rate_limit_ads_analytics":60000,"rate_limit_ads_read":60000,"rate_limit_org_read":60000,"rate_limit_org_analytics":60000%s}`,
-		fixtures.DemoClientID, fixtures.DemoClientSecret, fixtures.DemoRefreshToken, srv.URL(), o.config)
+	body := fixtures.DemoConfig(srv.URL(), `,"rate_limit_ads_analytics":60000,"rate_limit_ads_read":60000,"rate_limit_org_read":60000,"rate_limit_org_analytics":60000`+o.config)
 	p := filepath.Join(dir, "config.json")
 	if !o.allColumns && !strings.Contains(o.config, "analytics_columns") {
 		body = strings.TrimSuffix(body, "}") + fewColumns + "}"
@@ -232,33 +228,9 @@ func assertComplete(t *testing.T, res syncResult, want fixtures.Expectation, str
 		if strings.Join(got, ",") == strings.Join(exp, ",") {
 			continue
 		}
-		missing, extra, dups := diffKeys(got, exp)
+		missing, extra, dups := fixtures.DiffKeys(got, exp)
 		t.Errorf("%s: %d records, want %d; missing %d %v, extra %d %v, duplicated %d %v", s, len(got), len(exp), len(missing), head(missing), len(extra), head(extra), len(dups), head(dups))
 	}
-}
-
-func diffKeys(got, want []string) (missing, extra, dups []string) {
-	seen := map[string]int{}
-	for _, k := range got {
-		seen[k]++
-		if seen[k] == 2 {
-			dups = append(dups, k)
-		}
-	}
-	w := map[string]bool{}
-	for _, k := range want {
-		w[k] = true
-		if seen[k] == 0 {
-			missing = append(missing, k)
-		}
-	}
-	for k := range seen {
-		if !w[k] {
-			extra = append(extra, k)
-		}
-	}
-	sort.Strings(extra)
-	return
 }
 
 func head(s []string) []string {
@@ -301,7 +273,7 @@ func testFullSync(t *testing.T, size fixtures.Size, allColumns bool) {
 		t.Fatalf("sync failed: %v\n%s", res.err, res.logs)
 	}
 	from, to := analyticsRange(time.Now())
-	want := srv.Expect(fixtures.ExpectQuery{Statuses: []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}, Start: from, End: to})
+	want := srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to})
 	assertComplete(t, res, want)
 	if len(res.schemas) != 13 {
 		t.Errorf("%d SCHEMA messages, want 13", len(res.schemas))
@@ -341,7 +313,7 @@ func testFullSync(t *testing.T, size fixtures.Size, allColumns bool) {
 	if v, ok := res.final.get(StreamByName("ad_analytics"), srv.Dataset().AdAccountIDs()[0]); !ok || !v.(time.Time).Equal(to) {
 		t.Errorf("ad_analytics bookmark %v, want %s (yesterday)", v, to.Format(time.DateOnly))
 	}
-	checkCallCounts(t, srv, fixtures.ExpectQuery{Statuses: []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}, Start: from, End: to})
+	checkCallCounts(t, srv, fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to})
 }
 
 // checkCallCounts compares the requests per operation with the fewest a
@@ -376,7 +348,7 @@ func TestIncrementalSync(t *testing.T) {
 	}
 	_, to := analyticsRange(time.Now())
 	from := to.AddDate(0, 0, -30) // analytics_lookback_days before the bookmark
-	statuses := []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}
+	statuses := fixtures.TapStatuses
 	want := srv.Expect(fixtures.ExpectQuery{Statuses: statuses, Start: from, End: to})
 	assertComplete(t, second, want, "user_account_analytics", "boards", "board_sections", "board_pins", "board_section_pins", "ad_accounts",
 		"ad_account_analytics", "campaign_analytics", "ad_group_analytics", "ad_analytics")
@@ -428,7 +400,7 @@ func TestIncrementalSync(t *testing.T) {
 // statusSynced reports whether an entity's status is among the default entity_statuses.
 func statusSynced(t *testing.T, srv *fixtures.Server, stream, id string) bool {
 	t.Helper()
-	x := srv.Expect(fixtures.ExpectQuery{Statuses: []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}})
+	x := srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses})
 	for _, k := range x.Keys[stream] {
 		if k == id {
 			return true
@@ -515,7 +487,7 @@ func TestDeniedAccountAndDeletedBoard(t *testing.T) {
 		t.Errorf("want a warning naming the deleted board:\n%s", res.logs)
 	}
 	from, to := analyticsRange(time.Now())
-	want := srv.Expect(fixtures.ExpectQuery{Statuses: []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}, Start: from, End: to})
+	want := srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to})
 	assertComplete(t, res, want)
 	if _, ok := res.final.get(StreamByName("campaigns"), denied); ok {
 		t.Error("a bookmark was written for the denied account")
@@ -538,7 +510,7 @@ func TestQuotaStopsOneStream(t *testing.T) {
 	}
 	// Every other stream is complete; ad_analytics has neither rows nor a bookmark.
 	from, to := analyticsRange(time.Now())
-	want := srv.Expect(fixtures.ExpectQuery{Statuses: []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}, Start: from, End: to})
+	want := srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to})
 	var others []string
 	for _, s := range fixtures.Streams {
 		if s != "ad_analytics" {
@@ -628,7 +600,7 @@ func TestExpiredAccessTokenMidRun(t *testing.T) {
 		t.Errorf("%d token requests, want a second one after the expiry", n)
 	}
 	from, to := analyticsRange(time.Now())
-	assertComplete(t, res, srv.Expect(fixtures.ExpectQuery{Statuses: []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}, Start: from, End: to}))
+	assertComplete(t, res, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to}))
 }
 
 // onlyStreams returns the discovered catalog with only the named streams selected.
@@ -696,7 +668,7 @@ func TestShardsEqualFullSync(t *testing.T) {
 		union := append(append([]json.RawMessage{}, shardA.records[s]...), shardB.records[s]...)
 		got, want := keys(t, s, union), keys(t, s, full.records[s])
 		if strings.Join(got, ",") != strings.Join(want, ",") {
-			missing, extra, dups := diffKeys(got, want)
+			missing, extra, dups := fixtures.DiffKeys(got, want)
 			t.Errorf("%s: shards hold %d records, the full sync %d (missing %d, extra %d, duplicated %d)", s, len(got), len(want), len(missing), len(extra), len(dups))
 		}
 	}
@@ -716,7 +688,7 @@ func TestLongURLsAreSplit(t *testing.T) {
 		t.Fatal(res.err)
 	}
 	from, to := analyticsRange(time.Now())
-	assertComplete(t, res, srv.Expect(fixtures.ExpectQuery{Statuses: []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}, Start: from, End: to}), "ad_analytics")
+	assertComplete(t, res, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to}), "ad_analytics")
 	if !strings.Contains(res.logs, "HTTP 414") {
 		t.Error("no warning about the split")
 	}

@@ -53,8 +53,6 @@ func main() {
 	}
 }
 
-var statuses = []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}
-
 // narrowColumns are a typical dashboard's analytics columns.
 const narrowColumns = `["SPEND_IN_MICRO_DOLLAR","PAID_IMPRESSION","TOTAL_IMPRESSION","TOTAL_CLICKTHROUGH","CTR","CPC_IN_MICRO_DOLLAR","CPM_IN_MICRO_DOLLAR","TOTAL_ENGAGEMENT","TOTAL_CONVERSIONS","TOTAL_CHECKOUT","TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR","CAMPAIGN_NAME"]`
 
@@ -79,8 +77,8 @@ func bench(tapBin, sizeName string, latency time.Duration, withIncumbent bool, i
 	}
 	now := time.Now().UTC()
 	data := fixtures.NewDataset(1, size, now)
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	q := fixtures.ExpectQuery{Statuses: statuses, Start: today.AddDate(0, 0, -89), End: today.AddDate(0, 0, -1), CountsOnly: true}
+	from, to := fixtures.DefaultAnalyticsRange(now)
+	q := fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to, CountsOnly: true}
 	want := data.Expect(q).Counts
 	bounds := data.CallLowerBounds(q, 1)
 	var wantTotal int
@@ -153,8 +151,7 @@ func runOnce(tapBin string, data *fixtures.Dataset, opts fixtures.Options, outDi
 	srv := fixtures.NewServer(data, opts)
 	defer srv.Close()
 	cfg := filepath.Join(outDir, name+".config.json")
-	body := fmt.Sprintf(`{"client_id":%q,"client_secret":%q,"refresh_token":%q,"base_url":%q%s}`,
-		fixtures.DemoClientID, fixtures.DemoClientSecret, fixtures.DemoRefreshToken, srv.URL(), extraConfig)
+	body := fixtures.DemoConfig(srv.URL(), extraConfig)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		return result{}, err
 	}

@@ -35,9 +35,6 @@ func main() {
 	}
 }
 
-// statuses the tap syncs by default.
-var statuses = []string{"ACTIVE", "PAUSED", "ARCHIVED", "DRAFT"}
-
 func demo(tapBin, sizeName string, seed int64) error {
 	size, err := fixtures.SizeByName(sizeName)
 	if err != nil {
@@ -51,16 +48,14 @@ func demo(tapBin, sizeName string, seed int64) error {
 		return err
 	}
 	cfg := filepath.Join(dir, "config.json")
-	body := fmt.Sprintf(`{"client_id":%q,"client_secret":%q,"refresh_token":%q,"base_url":%q,"refresh_token_file":%q}`+"\n",
-		fixtures.DemoClientID, fixtures.DemoClientSecret, fixtures.DemoRefreshToken, srv.URL(), filepath.Join(dir, "refresh_token"))
+	body := fixtures.DemoConfig(srv.URL(), fmt.Sprintf(`,"refresh_token_file":%q`, filepath.Join(dir, "refresh_token"))) + "\n"
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		return err
 	}
 	fmt.Printf("Fake Pinterest API (%s dataset, seed %d) at %s\nWorking directory: %s\n\n", size.Name, seed, srv.URL(), dir)
 
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	from, to := today.AddDate(0, 0, -89), today.AddDate(0, 0, -1)
-	q := fixtures.ExpectQuery{Statuses: statuses, Start: from, End: to, CountsOnly: true}
+	from, to := fixtures.DefaultAnalyticsRange(now)
+	q := fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to, CountsOnly: true}
 	want := srv.Expect(q).Counts
 	bounds := srv.Dataset().CallLowerBounds(q, 1)
 

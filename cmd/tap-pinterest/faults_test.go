@@ -114,7 +114,7 @@ func TestFaultSuite(t *testing.T) {
 				for stream, want := range baseOut.keys {
 					got := o.keys[stream]
 					rw.records += len(got)
-					missing, _, dups := diff(got, want)
+					missing, _, dups := fixtures.DiffKeys(got, want)
 					rw.lost += len(missing)
 					rw.dupes += len(dups)
 					if len(missing) > 0 || len(dups) > 0 {
@@ -144,29 +144,6 @@ func TestFaultSuite(t *testing.T) {
 	if err := os.MkdirAll("../../bin", 0o755); err == nil {
 		_ = os.WriteFile(filepath.Join("../../bin", "fault-report.txt"), []byte(b.String()), 0o644)
 	}
-}
-
-func diff(got, want []string) (missing, extra, dups []string) {
-	seen := map[string]int{}
-	for _, k := range got {
-		seen[k]++
-		if seen[k] == 2 {
-			dups = append(dups, k)
-		}
-	}
-	w := map[string]bool{}
-	for _, k := range want {
-		w[k] = true
-		if seen[k] == 0 {
-			missing = append(missing, k)
-		}
-	}
-	for k := range seen {
-		if !w[k] {
-			extra = append(extra, k)
-		}
-	}
-	return
 }
 
 func headOf(s []string) []string {

@@ -51,10 +51,7 @@ func quickConfig(baseURL, extra string) string {
 	return demoConfig(baseURL, `,"analytics_columns":["SPEND_IN_MICRO_DOLLAR","TOTAL_IMPRESSION","CTR"]`+extra)
 }
 
-func demoConfig(baseURL, extra string) string {
-	return fmt.Sprintf(`{"client_id":%q,"client_secret":%q,"refresh_token":%q,"base_url":%q%s}`,
-		fixtures.DemoClientID, fixtures.DemoClientSecret, fixtures.DemoRefreshToken, baseURL, extra)
-}
+func demoConfig(baseURL, extra string) string { return fixtures.DemoConfig(baseURL, extra) }
 
 // secretsIn returns the secrets found in s: the client secret, refresh
 // tokens (the configured one and every rotated one) and access tokens.
