@@ -208,14 +208,15 @@ type incumbentResult struct {
 	Partial       bool           `json:"partial"`
 	WallSeconds   float64        `json:"wall_seconds"`
 	CPUSeconds    float64        `json:"cpu_seconds"`
-	PeakRSSBytes  int64          `json:"peak_rss_bytes"`
-	Records       map[string]int `json:"records"`
+	PeakRSSKB     int64          `json:"peak_rss_kb"`
+	Records       map[string]int `json:"records_by_stream"`
 	RecordsTotal  int            `json:"records_total"`
-	Requests      map[string]int `json:"requests_by_path"`
 	RequestsTotal int            `json:"requests_total"`
-	Extra         map[string]any `json:"-"`
-	requestsByOp  map[string]int
-	recordsPerSec float64
+	requestsByOp  map[string]int // counted by the fake, the same yardstick as ours
+	// projectedCalls: what its complete sync would need (one call per entity
+	// per 30-day window), and how long its 300/min budget makes that.
+	projectedCalls int
+	projectedWall  time.Duration
 }
 
 func runIncumbent(data *fixtures.Dataset, outDir string, timeout time.Duration) (*incumbentResult, error) {
@@ -226,7 +227,10 @@ func runIncumbent(data *fixtures.Dataset, outDir string, timeout time.Duration) 
 		return nil, err
 	}
 	cmd := exec.Command("bash", "fixtures/bench/incumbent/run.sh")
-	cmd.Env = append(os.Environ(), "FAKE_URL="+srv.URL(), "OUT_DIR="+dir, fmt.Sprintf("INCUMBENT_TIMEOUT=%d", int(timeout.Seconds())))
+	// Without start_date the incumbent keeps every entity (with one it drops
+	// those not updated since, and their analytics), so both sides read the
+	// same entities; its analytics window is today-89 either way.
+	cmd.Env = append(os.Environ(), "FAKE_URL="+srv.URL(), "OUT_DIR="+dir, fmt.Sprintf("INCUMBENT_TIMEOUT=%d", int(timeout.Seconds())), "INCUMBENT_START_DATE=none")
 	logPath := filepath.Join(outDir, "incumbent.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
@@ -245,7 +249,22 @@ func runIncumbent(data *fixtures.Dataset, outDir string, timeout time.Duration) 
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("incumbent.json: %w", err)
 	}
-	r.requestsByOp = srv.CountByOp() // the fake's own count, the same yardstick as ours
+	r.requestsByOp = srv.CountByOp()
+	// Its complete sync: lists as it pages them (observed or at least ours),
+	// analytics one call per entity (ACTIVE, PAUSED, ARCHIVED: all it can ask
+	// for) per 30-day window, 3 windows for 90 days.
+	now := data.Now()
+	from, to := fixtures.DefaultAnalyticsRange(now)
+	c := data.Expect(fixtures.ExpectQuery{Statuses: []string{"ACTIVE", "PAUSED", "ARCHIVED"}, Start: from, End: to, CountsOnly: true}).Counts
+	accounts := len(data.AdAccountIDs())
+	analytics := 3 * (c["campaigns"] + c["ad_groups"] + c["ads"] + accounts)
+	r.projectedCalls = analytics + 3
+	for op, n := range r.requestsByOp {
+		if !strings.HasSuffix(op, "analytics") {
+			r.projectedCalls += n
+		}
+	}
+	r.projectedWall = time.Duration(float64(analytics) / 300 * float64(time.Minute))
 	return &r, nil
 }
 
@@ -287,7 +306,7 @@ func report(w io.Writer, size fixtures.Size, thr, narrow result, lat *result, la
 	incRecs, incCPU, incWall, incRSS, incCalls := 0.0, 0.0, 0.0, 0.0, 0.0
 	incNote := "–"
 	if inc != nil {
-		incRecs, incCPU, incWall, incRSS = float64(inc.RecordsTotal), inc.CPUSeconds, inc.WallSeconds, float64(inc.PeakRSSBytes)
+		incRecs, incCPU, incWall, incRSS = float64(inc.RecordsTotal), inc.CPUSeconds, inc.WallSeconds, float64(inc.PeakRSSKB*1024)
 		for _, n := range inc.requestsByOp {
 			incCalls += float64(n)
 		}
@@ -314,6 +333,23 @@ func report(w io.Writer, size fixtures.Size, thr, narrow result, lat *result, la
 		totalBound += bounds[s.Op]
 	}
 	row("API calls", fmt.Sprint(totalCalls), fmtF(incCalls, "%.0f")+incNote, ratio(incCalls, float64(totalCalls)))
+	if inc != nil {
+		row("API calls for a complete sync", fmt.Sprint(totalCalls), fmt.Sprintf("%d (projected)", inc.projectedCalls), ratio(float64(inc.projectedCalls), float64(totalCalls)))
+		ourAnalytics := 0
+		for _, s := range tap.Streams {
+			if strings.HasSuffix(s.Name, "analytics") {
+				ourAnalytics += thr.calls[s.Op]
+			}
+		}
+		incAnalytics := inc.projectedCalls
+		for op, n := range inc.requestsByOp {
+			if !strings.HasSuffix(op, "analytics") {
+				incAnalytics -= n
+			}
+		}
+		row("  of which analytics", fmt.Sprint(ourAnalytics), fmt.Sprint(incAnalytics), ratio(float64(incAnalytics), float64(ourAnalytics)))
+		row("  its wall time at its own 300/min analytics budget", "", inc.projectedWall.Round(time.Minute).String(), "")
+	}
 	if lat != nil {
 		b, why := rateBound(lat.calls)
 		row(fmt.Sprintf("wall time, %s latency + rate limits", latency), lat.wall.Round(100*time.Millisecond).String(), "–", "")
