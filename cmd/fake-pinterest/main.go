@@ -47,7 +47,7 @@ func run(args []string) error {
 		refreshTTL   = fs.Duration("refresh-token-ttl", 60*24*time.Hour, "lifetime of issued refresh tokens")
 		readyFile    = fs.String("ready-file", "", "write the base URL to this file once listening")
 		expectJSON   = fs.String("expect-json", "", "write the expected complete-sync record counts per stream to this file")
-		expectStart  = fs.String("expect-start", "", "first analytics day of --expect-json (default: 90 days ago)")
+		expectStart  = fs.String("expect-start", "", "first analytics day of --expect-json (default: 89 days ago, as the tap)")
 		expectEnd    = fs.String("expect-end", "", "last analytics day of --expect-json (default: yesterday)")
 		validate     = fs.Bool("validate-requests", false, "check requests against the OpenAPI description; violations are logged on exit")
 		logRequests  = fs.Bool("log-requests", false, "log every request on stderr")
@@ -134,8 +134,7 @@ func run(args []string) error {
 //
 // tap_config holds the tap settings under which the counts hold.
 func writeExpect(path string, d *fixtures.Dataset, now time.Time, start, end string) error {
-	s := now.AddDate(0, 0, -90)
-	e := now.AddDate(0, 0, -1)
+	s, e := fixtures.DefaultAnalyticsRange(now) // what the tap reads with no start_date and no state
 	var err error
 	if start != "" {
 		if s, err = time.Parse(time.DateOnly, start); err != nil {
