@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tap-pinterest/tap-pinterest/catalog"
+	"github.com/tap-pinterest/tap-pinterest/tap/singer"
 )
 
 // streamSchema returns a stream's schema for this config: the generated
@@ -156,4 +157,20 @@ func Select(cat *catalog.Catalog, cfg *Config) (*Selection, error) {
 		sel.Streams[s.Name] = SelectedStream{Schema: filtered, FullTable: s.Incremental() && method == "FULL_TABLE"}
 	}
 	return sel, nil
+}
+
+// WriteSchemas writes the SCHEMA message of every selected stream, in table
+// order, and nothing else (--test=schema: a target can create its tables).
+func WriteSchemas(w *singer.Writer, sel *Selection) error {
+	for i := range Streams {
+		st := &Streams[i]
+		ss, ok := sel.Streams[st.Name]
+		if !ok {
+			continue
+		}
+		if err := w.WriteSchema(st.Name, ss.Schema, st.KeyProperties, st.bookmarkProperties(ss.FullTable)); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
 }

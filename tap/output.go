@@ -93,11 +93,7 @@ func (o *output) run(w *singer.Writer, schemas []*plan, cancel context.CancelFun
 		return fmt.Errorf("write to stdout: %w", err)
 	}
 	for _, p := range schemas {
-		var bk []string
-		if p.s.Incremental() && !p.fullTable {
-			bk = []string{p.s.ReplicationKey}
-		}
-		if err := w.WriteSchema(p.s.Name, p.schema, p.s.KeyProperties, bk); err != nil {
+		if err := w.WriteSchema(p.s.Name, p.schema, p.s.KeyProperties, p.bookmarkProperties()); err != nil {
 			return fail(err)
 		}
 	}

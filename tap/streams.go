@@ -103,3 +103,11 @@ func (s *Stream) Incremental() bool { return s.ReplicationKey != "" }
 // Batched reports whether the stream takes its parent's ids in batches
 // (entity analytics) rather than running once per parent item.
 func (s *Stream) Batched() bool { return s.IDParam != "" }
+
+// bookmarkProperties are the SCHEMA's bookmark_properties.
+func (s *Stream) bookmarkProperties(fullTable bool) []string {
+	if s.Incremental() && !fullTable {
+		return []string{s.ReplicationKey}
+	}
+	return nil
+}

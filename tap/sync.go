@@ -40,6 +40,8 @@ type plan struct {
 	conf      *conformer
 }
 
+func (p *plan) bookmarkProperties() []string { return p.s.bookmarkProperties(p.fullTable) }
+
 // Syncer runs one sync.
 type Syncer struct {
 	cfg    *Config

@@ -97,7 +97,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 			&cli.BoolFlag{Name: "discover", Aliases: []string{"d"}, Usage: "print the catalog and exit (no network)"},
 			&cli.BoolFlag{Name: "about", Usage: "describe the tap, its capabilities and settings"},
 			&cli.StringFlag{Name: "format", Usage: "format of --about: text, json or markdown", Value: "text"},
-			&cli.BoolFlag{Name: "test", Usage: "check the credentials with one cheap call per API family"},
+			&cli.BoolFlag{Name: "test", Usage: "check the credentials with one cheap call per API family (--test=schema: print the SCHEMA messages only)"},
+			&cli.BoolFlag{Name: "test-schema", Hidden: true},
 			&cli.StringFlag{Name: "log-level", Usage: "debug, info, warning or error (also TAP_PINTEREST_LOG_LEVEL)"},
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -147,12 +148,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	return 1
 }
 
-// normaliseArgs accepts --test=all and --test=schema, which Meltano users
-// may pass, as --test.
+// normaliseArgs maps the Meltano SDK's optional-value flag: --test=schema
+// (print the SCHEMA messages, so that a target can create its tables) and
+// --test=all (the credentials check, as --test).
 func normaliseArgs(args []string) []string {
 	out := make([]string, 0, len(args))
 	for _, a := range args {
-		if strings.HasPrefix(a, "--test=") {
+		switch {
+		case a == "--test=schema":
+			a = "--test-schema"
+		case strings.HasPrefix(a, "--test="):
 			a = "--test"
 		}
 		out = append(out, a)
@@ -289,6 +294,9 @@ func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *tap.Reda
 	sel, err := tap.Select(cat, cfg)
 	if err != nil {
 		return err
+	}
+	if c.Bool("test-schema") {
+		return tap.WriteSchemas(singer.NewWriter(stdout), sel)
 	}
 	if len(sel.Streams) == 0 {
 		log.Warn("the catalog selects no stream: nothing to sync (mark streams \"selected\": true in its metadata)")

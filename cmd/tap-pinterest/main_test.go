@@ -289,3 +289,21 @@ func TestQuotaExit(t *testing.T) {
 	}
 	t.Log(crit[0])
 }
+
+func TestTestSchema(t *testing.T) {
+	t.Parallel()
+	cfg := write(t, t.TempDir(), "c.json", demoConfig("http://127.0.0.1:9/v5", ""))
+	r := runTap(t, nil, "--config", cfg, "--test=schema")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 13 {
+		t.Fatalf("%d lines, want 13 SCHEMA messages", len(lines))
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, `{"type":"SCHEMA"`) {
+			t.Fatalf("not a SCHEMA: %.80s", l)
+		}
+	}
+}
