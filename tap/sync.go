@@ -164,7 +164,7 @@ func (s *Syncer) runRoot(ctx context.Context, p *plan) {
 	case UserAnalytics:
 		err = s.runUserAnalytics(ctx, p)
 	case List:
-		err = s.runList(ctx, p, map[string]string{}, nil)
+		err = s.runList(ctx, p, map[string]string{})
 	}
 	if err != nil {
 		s.fail(p, err)
@@ -203,9 +203,10 @@ func skippable(err error) (int, bool) {
 }
 
 // runList pages through a list endpoint, emits its records (when selected),
-// and runs the needed children for the items. analytics receives the item
-// ids when a batched child (entity analytics) is needed.
-func (s *Syncer) runList(ctx context.Context, p *plan, pctx map[string]string, _ any) error {
+// runs the per-item children for its items (an ad account's entities, a
+// board's sections and pins) and hands the item ids, 250 at a time, to its
+// batched children (entity analytics), which run alongside the listing.
+func (s *Syncer) runList(ctx context.Context, p *plan, pctx map[string]string) error {
 	st := p.s
 	account := pctx["ad_account_id"]
 	var since int64
@@ -381,7 +382,7 @@ func (s *Syncer) runChildren(ctx context.Context, children []*plan, cctx map[str
 			if cp.s.Kind == AdsAnalytics {
 				err = s.runAccountAnalytics(ctx, cp, cctx)
 			} else {
-				err = s.runList(ctx, cp, cctx, nil)
+				err = s.runList(ctx, cp, cctx)
 			}
 			if err == nil {
 				return
