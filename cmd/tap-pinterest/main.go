@@ -87,6 +87,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		Usage:           "Singer tap for the Pinterest API v5",
 		Version:         tap.Version,
 		HideHelpCommand: true,
+		// Our own --help and --version: urfave/cli's are package globals that
+		// concurrent runs (the tests) would race on.
+		HideHelp:    true,
+		HideVersion: true,
 		Writer:          stderr,
 		ErrWriter:       stderr,
 		Flags: []cli.Flag{
@@ -100,12 +104,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 			&cli.BoolFlag{Name: "test", Usage: "check the credentials with one cheap call per API family (--test=schema: print the SCHEMA messages only)"},
 			&cli.BoolFlag{Name: "test-schema", Hidden: true},
 			&cli.StringFlag{Name: "log-level", Usage: "debug, info, warning or error (also TAP_PINTEREST_LOG_LEVEL)"},
+			&cli.BoolFlag{Name: "version", Aliases: []string{"v"}, Usage: "print the version"},
+			&cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "show help"},
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return &tap.UsageError{Msg: err.Error() + " (see tap-pinterest --help)"}
 		},
 		Action: func(c *cli.Context) error {
+			if c.Bool("help") {
+				return cli.ShowAppHelp(c)
+			}
+			if c.Bool("version") {
+				_, err := fmt.Fprintf(stdout, "tap-pinterest version %s\n", tap.Version)
+				return err
+			}
 			if c.NArg() > 0 {
 				return &tap.UsageError{Msg: fmt.Sprintf("unexpected argument %q (see tap-pinterest --help)", c.Args().First())}
 			}
