@@ -91,8 +91,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		// concurrent runs (the tests) would race on.
 		HideHelp:    true,
 		HideVersion: true,
-		Writer:          stderr,
-		ErrWriter:       stderr,
+		Writer:      stderr,
+		ErrWriter:   stderr,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "config", Aliases: []string{"c"}, Usage: "config `FILE` (JSON); may repeat, later files win"},
 			&cli.StringFlag{Name: "catalog", Usage: "catalog `FILE` selecting streams and fields"},
