@@ -49,11 +49,11 @@ chaos:
 
 ## bench: the side-by-side benchmark against the incumbent (see README, Performance)
 bench: build
-	$(GO) run ./cmd/bench --tap bin/tap-pinterest --fake bin/fake-pinterest
+	$(GO) run ./cmd/bench --tap bin/tap-pinterest
 
 ## bench-smoke: a short run of the benchmark, for CI
 bench-smoke: build
-	$(GO) run ./cmd/bench --tap bin/tap-pinterest --fake bin/fake-pinterest --smoke
+	$(GO) run ./cmd/bench --tap bin/tap-pinterest --smoke
 
 ## e2e: real targets (two target-postgres, target-jsonl, a CSV target) and Meltano, set up from scratch
 e2e: build
