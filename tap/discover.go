@@ -113,8 +113,9 @@ type Selection struct {
 
 // SelectedStream is one stream to sync.
 type SelectedStream struct {
-	Schema    []byte
-	FullTable bool
+	Schema     []byte
+	FullTable  bool
+	Deselected []string // properties of the tap's schema the catalog leaves out
 }
 
 // Select applies a catalog's selection to the tap's own schemas. With no
@@ -146,7 +147,14 @@ func Select(cat *catalog.Catalog, cfg *Config) (*Selection, error) {
 				auto[f] = true
 			}
 		}
-		filtered, err := filterProperties(schema, func(name string) bool { return auto[name] || e.PropertySelected(name) })
+		var deselected []string
+		filtered, err := filterProperties(schema, func(name string) bool {
+			keep := auto[name] || e.PropertySelected(name)
+			if !keep {
+				deselected = append(deselected, name)
+			}
+			return keep
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -154,7 +162,7 @@ func Select(cat *catalog.Catalog, cfg *Config) (*Selection, error) {
 		if m := e.StreamMetadata(catalog.ReplicationMethod); method == "" && m != "" {
 			method = m
 		}
-		sel.Streams[s.Name] = SelectedStream{Schema: filtered, FullTable: s.Incremental() && method == "FULL_TABLE"}
+		sel.Streams[s.Name] = SelectedStream{Schema: filtered, FullTable: s.Incremental() && method == "FULL_TABLE", Deselected: deselected}
 	}
 	return sel, nil
 }

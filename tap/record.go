@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,8 +34,9 @@ type conformer struct {
 	keys      []string
 	addFields []addField
 	repKey    string
-	unknown   atomic.Int32 // fields dropped because the schema lacks them
-	warned    atomic.Bool
+	unknown   atomic.Int64 // values dropped because the schema lacks their field
+	firstOnce sync.Once
+	first     string // the first such field, for the warning
 }
 
 type addField struct{ field, ctxKey string }
@@ -46,11 +48,14 @@ type field struct {
 	id  bool // "id": the item's id
 	rep bool // the replication key
 	add int  // index in addFields, or -1
+	// drop: a field the user deselected; left out without a word.
+	drop bool
 }
 
 // newConformer builds the conformer of a stream from its (already
-// field-selected) schema.
-func newConformer(s *Stream, schema []byte) (*conformer, error) {
+// field-selected) schema; deselected names the fields the user left out, so
+// that only fields unknown to the tap are reported as dropped.
+func newConformer(s *Stream, schema []byte, deselected ...string) (*conformer, error) {
 	var doc struct {
 		Properties map[string]struct {
 			Type   json.RawMessage `json:"type"`
@@ -81,6 +86,11 @@ func newConformer(s *Stream, schema []byte) (*conformer, error) {
 		f := c.fields[af.field]
 		f.add = k
 		c.fields[af.field] = f
+	}
+	for _, name := range deselected {
+		if _, ok := c.fields[name]; !ok {
+			c.fields[name] = field{drop: true, id: name == "id", add: -1}
+		}
 	}
 	for _, kp := range s.KeyProperties {
 		f, ok := c.fields[kp]
@@ -146,7 +156,11 @@ func (c *conformer) conformAt(dst, src []byte, i int, ctx map[string]string) ([]
 				return malformed(i, err)
 			}
 			val := src[i:vend]
-			if f, ok := c.fields[string(key)]; ok {
+			if f, ok := c.fields[string(key)]; ok && f.drop {
+				if f.id {
+					it.id, _ = stringValue(val)
+				}
+			} else if ok {
 				if f.id {
 					it.id, _ = stringValue(val)
 				}
@@ -174,7 +188,9 @@ func (c *conformer) conformAt(dst, src []byte, i int, ctx map[string]string) ([]
 				if string(key) == "id" {
 					it.id, _ = stringValue(val)
 				}
-				c.unknown.Add(1)
+				if c.unknown.Add(1) == 1 {
+					c.firstOnce.Do(func() { c.first = string(key) })
+				}
 			}
 			i = skipSpace(src, vend)
 			if i < len(src) && src[i] == ',' {
@@ -214,6 +230,17 @@ func (c *conformer) conformAt(dst, src []byte, i int, ctx map[string]string) ([]
 	}
 	dst = append(dst, '}')
 	return dst, it, end, nil
+}
+
+// dropped reports fields Pinterest sent that the schema does not declare
+// (Pinterest adds fields over time; regenerate the schemas to keep them).
+func (c *conformer) dropped() (n int64, example string) {
+	n = c.unknown.Load()
+	if n > 0 {
+		c.firstOnce.Do(func() {})
+		example = c.first
+	}
+	return n, example
 }
 
 // skippedError: one object could not become a record (it lacks its keys);

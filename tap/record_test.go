@@ -76,3 +76,19 @@ func TestConformCapturesIDAndReplicationKey(t *testing.T) {
 		t.Errorf("item = %+v", it)
 	}
 }
+
+func TestConformReportsDroppedFields(t *testing.T) {
+	t.Parallel()
+	c, err := newConformer(StreamByName("boards"), []byte(`{"properties":{"id":{"type":"string"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, obj := range []string{`{"id":"1","new_field":1}`, `{"id":"2","new_field":2,"other":3}`} {
+		if _, _, err := c.conform(nil, []byte(obj), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, f := c.dropped(); n != 3 || f != "new_field" {
+		t.Errorf("dropped = %d %q, want 3 new_field", n, f)
+	}
+}

@@ -89,7 +89,7 @@ func NewSyncer(cfg *Config, client *Client, log *slog.Logger, sel *Selection, st
 			p.selected = true
 			p.schema = ss.Schema
 			p.fullTable = ss.FullTable
-			c, err := newConformer(st, ss.Schema)
+			c, err := newConformer(st, ss.Schema, ss.Deselected...)
 			if err != nil {
 				return nil, err
 			}
@@ -147,6 +147,14 @@ func (s *Syncer) Run(ctx context.Context, w *singer.Writer) error {
 		}(p)
 	}
 	wg.Wait()
+	for _, p := range s.order {
+		if p.conf == nil {
+			continue
+		}
+		if n, field := p.conf.dropped(); n > 0 {
+			s.log.Warn(fmt.Sprintf("%s: Pinterest sent %d values of fields the schema does not declare (e.g. %q); they were left out of the records. A newer tap-pinterest (or make generate) includes them", p.s.Name, n, field))
+		}
+	}
 	close(s.out.ch)
 	werr := <-done
 	if werr != nil {

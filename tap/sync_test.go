@@ -461,6 +461,9 @@ func TestFieldSelectionAndFilters(t *testing.T) {
 	from, to := analyticsRange(time.Now())
 	want := srv.Expect(fixtures.ExpectQuery{Statuses: []string{"ACTIVE"}, AdAccountIDs: accounts[:1], Start: from, End: to})
 	assertComplete(t, res, want, "campaigns", "campaign_analytics")
+	if strings.Contains(res.logs, "does not declare") {
+		t.Errorf("a field the user deselected was reported as unknown:\n%s", res.logs)
+	}
 	if n := strings.Count(res.logs, "older than Pinterest's 90-day analytics look-back"); n != 1 {
 		t.Errorf("start_date clamp warned %d times, want once:\n%s", n, res.logs)
 	}
