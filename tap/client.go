@@ -168,7 +168,11 @@ func (c *Client) send(ctx context.Context, cl call) (*reply, error) {
 			if errors.As(o.err, &ae) && ae.Status == http.StatusTooManyRequests {
 				return nil, &QuotaError{Category: cl.category, RetryAt: retryAt, Cause: o.err}
 			}
-			return nil, fmt.Errorf("gave up after %d attempts and %s of waiting (max_retry_wait_seconds=%d): %w", attempt, waited.Round(time.Second), int(c.maxWait/time.Second), o.err)
+			hint := ""
+			if !errors.As(o.err, &ae) {
+				hint = fmt.Sprintf("; check base_url (%s) and the network", c.base)
+			}
+			return nil, fmt.Errorf("gave up after %d attempts and %s of waiting (max_retry_wait_seconds=%d): %w%s", attempt, waited.Round(time.Second), int(c.maxWait/time.Second), o.err, hint)
 		}
 		c.retries.Add(1)
 		c.log.Warn(fmt.Sprintf("retrying in %s (attempt %d): %v", delay.Round(10*time.Millisecond), attempt+1, o.err), "op", cl.op)

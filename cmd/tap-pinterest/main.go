@@ -330,7 +330,11 @@ func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *tap.Reda
 		total += v
 	}
 	sort.Strings(names)
-	log.Info(fmt.Sprintf("sync finished in %s: %d records (%s), %d requests, %d retries", time.Since(start).Round(time.Millisecond), total, strings.Join(names, " "), reqs, retries))
+	detail := ""
+	if len(names) > 0 {
+		detail = " (" + strings.Join(names, " ") + ")"
+	}
+	log.Info(fmt.Sprintf("sync finished in %s: %d records%s, %d requests, %d retries", time.Since(start).Round(time.Millisecond), total, detail, reqs, retries))
 	return err
 }
 
