@@ -5,6 +5,11 @@
 //
 // It prints its base URL (http://127.0.0.1:PORT/v5) on stderr, writes it to
 // --ready-file once listening, and stops on SIGINT or SIGTERM.
+//
+// Outside /v5, on the same loopback listener, POST /__admin/mutate?seed=N changes
+// the data as time passes between two syncs (Dataset.Mutate) and POST
+// /__admin/expect answers the record counts a sync must emit (Dataset.Expect);
+// see adminHandler.
 package main
 
 import (
@@ -89,9 +94,9 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	var handler http.Handler = fake
+	var handler = withAdmin(fake, adminHandler(d, time.Now))
 	if *logRequests {
-		handler = logged(fake)
+		handler = logged(handler)
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	base := "http://" + ln.Addr().String() + "/v5"
