@@ -110,7 +110,20 @@ type Stream struct {
 	// EnsureNullableStrings are top-level ["null","string"] fields that must
 	// exist, added if the spec lacks them.
 	EnsureNullableStrings []string
+	// ObservedArrays are top-level fields the real API sends although the
+	// spec does not declare them, declared as free-form ["null","array"]
+	// (their item type is not documented anywhere).
+	ObservedArrays []string
 }
+
+// Pins: Pinterest's real responses carry `note` and `product_tags`, which
+// the spec's Pin lacks (the incumbent's recorded sandbox pins have
+// "note": "" and "product_tags": []; REFERENCE.md §13 and
+// peers/airbyte-source-pinterest.md §6). Declared so that they are kept.
+var (
+	pinStrings = []string{"board_id", "board_section_id", "note"}
+	pinArrays  = []string{"product_tags"}
+)
 
 var (
 	listItems    = []string{"properties.items", "items"}
@@ -127,9 +140,9 @@ var Streams = []Stream{
 	{Name: "ad_groups", OperationID: "ad_groups/list", Path: listItems, Component: "AdGroupResponse", Kind: Entity},
 	{Name: "ads", OperationID: "ads/list", Path: listItems, Component: "AdResponse", Kind: Entity},
 	{Name: "board_pins", OperationID: "boards/list_pins", Path: listItems, Component: "Pin", Kind: Entity,
-		DateTimes: []string{"created_at"}, EnsureNullableStrings: []string{"board_id", "board_section_id"}},
+		DateTimes: []string{"created_at"}, EnsureNullableStrings: pinStrings, ObservedArrays: pinArrays},
 	{Name: "board_section_pins", OperationID: "board_sections/list_pins", Path: listItems, Component: "Pin", Kind: Entity,
-		DateTimes: []string{"created_at"}, EnsureNullableStrings: []string{"board_id", "board_section_id"}},
+		DateTimes: []string{"created_at"}, EnsureNullableStrings: pinStrings, ObservedArrays: pinArrays},
 	{Name: "board_sections", OperationID: "board_sections/list", Path: listItems, Component: "BoardSection", Kind: Entity,
 		AddKeys: []string{"board_id"}},
 	{Name: "boards", OperationID: "boards/list", Path: listItems, Component: "Board", Kind: Entity,
@@ -795,6 +808,12 @@ func entityProps(st Stream, rec *node, props map[string]any) error {
 			return fmt.Errorf("%s exists in the spec as %q, not string", k, p.Type)
 		}
 		props[k] = map[string]any{"type": nullable("string")}
+	}
+	for _, k := range st.ObservedArrays {
+		if _, ok := rec.Props[k]; ok {
+			return fmt.Errorf("%s is now in the spec: drop it from ObservedArrays", k)
+		}
+		props[k] = map[string]any{"type": nullable("array")}
 	}
 	want := map[string]bool{}
 	for _, k := range st.DateTimes {
