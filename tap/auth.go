@@ -121,7 +121,7 @@ func (t *tokenSource) refreshLocked(ctx context.Context) error {
 		t.refresh = tr.RefreshToken
 		if t.file != "" {
 			if err := writeFileAtomic(t.file, []byte(tr.RefreshToken+"\n")); err != nil {
-				return fmt.Errorf("Pinterest rotated the refresh token but refresh_token_file %s cannot be written (%v); the new token would be lost, so the tap stops: fix the file's directory or permissions", t.file, rootCause(err))
+				return fmt.Errorf("refresh_token_file %s cannot be written, so the refresh token Pinterest just rotated (%v)); the tap stops rather than lose it: fix the file's directory or permissions", t.file, rootCause(err))
 			}
 			t.log.Info("Pinterest rotated the refresh token; saved the new one", "refresh_token_file", t.file)
 		} else if !t.warned {

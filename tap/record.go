@@ -33,7 +33,6 @@ type conformer struct {
 	fields    map[string]field
 	keys      []string
 	addFields []addField
-	repKey    string
 	unknown   atomic.Int64 // values dropped because the schema lacks their field
 	firstOnce sync.Once
 	first     string // the first such field, for the warning
@@ -65,7 +64,7 @@ func newConformer(s *Stream, schema []byte, deselected ...string) (*conformer, e
 	if err := json.Unmarshal(schema, &doc); err != nil {
 		return nil, fmt.Errorf("schema of %s: %w", s.Name, err)
 	}
-	c := &conformer{stream: s.Name, fields: map[string]field{}, keys: s.KeyProperties, repKey: s.ReplicationKey}
+	c := &conformer{stream: s.Name, fields: map[string]field{}, keys: s.KeyProperties}
 	for name, p := range doc.Properties {
 		a := keep
 		switch {

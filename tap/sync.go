@@ -19,9 +19,9 @@ import (
 const (
 	pageSize   = 250 // the largest page Pinterest serves
 	idsPerCall = 250 // the most entity ids an analytics call takes
-	// analyticsInFlight bounds the analytics responses held at once: one
-	// call of 250 ids × 90 days with every column can be tens of MB, and
-	// ads_analytics allows only 5 calls a second anyway.
+	// analyticsInFlight bounds the analytics calls under way at once
+	// (ads_analytics allows only 5 a second anyway); the memory their
+	// bodies take is bounded by the client's body budget.
 	analyticsInFlight = 3
 	// chunkBytes is how much RECORD output a fetcher hands the writer at once.
 	chunkBytes   = 512 << 10

@@ -26,8 +26,6 @@ import (
 // fixtures/, which answers as strictly as the spec says Pinterest does and
 // validates every request the tap sends against the OpenAPI description.
 
-func day(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
-
 // analyticsRange is the tap's default window: the oldest allowed day to yesterday.
 func analyticsRange(now time.Time) (time.Time, time.Time) { return fixtures.DefaultAnalyticsRange(now) }
 

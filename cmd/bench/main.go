@@ -25,7 +25,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -58,13 +57,12 @@ const narrowColumns = `["SPEND_IN_MICRO_DOLLAR","PAID_IMPRESSION","TOTAL_IMPRESS
 
 // result of one run of the tap.
 type result struct {
-	records   int64
-	bytes     int64
-	wall      time.Duration
-	cpu       time.Duration
-	maxRSS    int64 // bytes
-	calls     map[string]int
-	exitError error
+	records int64
+	bytes   int64
+	wall    time.Duration
+	cpu     time.Duration
+	maxRSS  int64 // bytes
+	calls   map[string]int
 }
 
 func bench(tapBin, sizeName string, latency time.Duration, withIncumbent bool, incTimeout time.Duration, outDir string, smoke bool) error {
@@ -371,12 +369,6 @@ func report(w io.Writer, size fixtures.Size, thr, narrow result, lat *result, la
 	if inc != nil && inc.Partial {
 		fmt.Fprintln(w, "\nThe incumbent was stopped at its time cap: its figures cover only what it did until then.")
 	}
-	keys := make([]string, 0)
-	for k := range thr.calls {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	_ = strings.Join(keys, "")
 }
 
 func fmtF(v float64, f string) string {
