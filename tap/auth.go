@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tap-pinterest/tap-pinterest/tap/logging"
 	"golang.org/x/oauth2"
 )
 
@@ -30,7 +31,7 @@ type tokenSource struct {
 	clientSecret string
 	file         string
 	log          *slog.Logger
-	redact       *Redactor
+	redact       *logging.Redactor
 
 	mu      sync.Mutex
 	access  *oauth2.Token

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+
+	"github.com/tap-pinterest/tap-pinterest/tap/jsonscan"
 )
 
 // Check makes one cheap authenticated call per API family and says what
@@ -21,8 +23,8 @@ func Check(ctx context.Context, c *Client, log *slog.Logger) error {
 	if err != nil {
 		log.Warn(fmt.Sprintf("organic (boards, pins, user account analytics): NOT readable: %v", err))
 	} else {
-		name, _ := stringValue(member(rep.body, "username"))
-		kind, _ := stringValue(member(rep.body, "account_type"))
+		name, _ := jsonscan.StringValue(jsonscan.Member(rep.body, "username"))
+		kind, _ := jsonscan.StringValue(jsonscan.Member(rep.body, "account_type"))
 		rep.release()
 		log.Info(fmt.Sprintf("organic (boards, pins, user account analytics): OK: user %q (%s account)", name, kind))
 		okCount++
@@ -32,9 +34,9 @@ func Check(ctx context.Context, c *Client, log *slog.Logger) error {
 		log.Warn(fmt.Sprintf("ads (ad accounts, campaigns, ad groups, ads, analytics): NOT readable: %v", err))
 	} else {
 		n := 0
-		_ = eachElement(member(rep.body, "items"), func([]byte) error { n++; return nil })
+		_ = jsonscan.EachElement(jsonscan.Member(rep.body, "items"), func([]byte) error { n++; return nil })
 		more := ""
-		if b, _ := stringValue(member(rep.body, "bookmark")); b != "" {
+		if b, _ := jsonscan.StringValue(jsonscan.Member(rep.body, "bookmark")); b != "" {
 			more = "+"
 		}
 		rep.release()

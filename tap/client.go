@@ -19,6 +19,9 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/tap-pinterest/tap-pinterest/tap/bufpool"
+	"github.com/tap-pinterest/tap-pinterest/tap/jsonscan"
+	"github.com/tap-pinterest/tap-pinterest/tap/logging"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -46,7 +49,7 @@ type Client struct {
 	pacer   *pacer
 	tokens  *tokenSource
 	log     *slog.Logger
-	redact  *Redactor
+	redact  *logging.Redactor
 	timeout time.Duration
 	maxWait time.Duration
 	// retryBase is the first backoff interval (1s; tests make it shorter).
@@ -70,7 +73,7 @@ func (r *reply) release() {
 	if r == nil || r.c == nil {
 		return
 	}
-	putBuf(r.body)
+	bufpool.Put(r.body)
 	r.body = nil
 	r.c.budget.Release(r.weight)
 	r.c = nil
@@ -90,7 +93,7 @@ type call struct {
 
 // NewClient builds the client for a config. log receives request logs and
 // metrics; r redacts secrets from everything the client reports.
-func NewClient(cfg *Config, log *slog.Logger, r *Redactor) *Client {
+func NewClient(cfg *Config, log *slog.Logger, r *logging.Redactor) *Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64
 	c := &Client{
@@ -252,7 +255,7 @@ func (c *Client) attempt(ctx context.Context, cl call) outcome {
 		}
 	}()
 	c.requestMetric(cl, resp.StatusCode, start)
-	if c.log.Enabled(ctx, LevelDebug) {
+	if c.log.Enabled(ctx, logging.LevelDebug) {
 		c.log.Debug(fmt.Sprintf("%s %s -> %d in %s (%d bytes)", cl.method, c.redact.Redact(strings.TrimPrefix(u, c.base)), resp.StatusCode, time.Since(start).Round(time.Millisecond), len(b)))
 	}
 	if rerr != nil {
@@ -301,9 +304,9 @@ func (c *Client) attempt(ctx context.Context, cl call) outcome {
 // it grows nor allocated anew for every call.
 func readBody(resp *http.Response) ([]byte, error) {
 	if n := resp.ContentLength; n >= 0 && n <= maxBody {
-		b := getBuf(int(n))
+		b := bufpool.Get(int(n))
 		if _, err := io.ReadFull(resp.Body, b); err != nil {
-			putBuf(b)
+			bufpool.Put(b)
 			return nil, err
 		}
 		return b, nil
@@ -318,7 +321,7 @@ func wholeJSON(b []byte) bool {
 	if len(b) < 1<<20 {
 		return json.Valid(b)
 	}
-	return complete(b)
+	return jsonscan.Complete(b)
 }
 
 // retryHint reads when the server wants to be asked again: Retry-After
@@ -350,7 +353,7 @@ func retryHint(h http.Header, message string) time.Duration {
 }
 
 func (c *Client) requestMetric(cl call, status int, start time.Time) {
-	if !c.log.Enabled(context.Background(), LevelInfo) {
+	if !c.log.Enabled(context.Background(), logging.LevelInfo) {
 		return
 	}
 	st := "succeeded"
@@ -361,7 +364,7 @@ func (c *Client) requestMetric(cl call, status int, start time.Time) {
 	if cl.stream != "" {
 		tags["stream"] = cl.stream
 	}
-	metric(c.log, "timer", "http_request_duration", time.Since(start).Seconds(), tags)
+	logging.Metric(c.log, "timer", "http_request_duration", time.Since(start).Seconds(), tags)
 }
 
 func unwrapURLError(err error) error {

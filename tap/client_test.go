@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tap-pinterest/tap-pinterest/tap/logging"
 )
 
 // testClient returns a client for a server whose token endpoint always
@@ -38,8 +40,8 @@ func testClient(t *testing.T, h http.HandlerFunc, tweak func(*Config)) (*Client,
 		tweak(cfg)
 	}
 	var logs strings.Builder
-	red := &Redactor{}
-	c := NewClient(cfg, NewLogger(&syncWriter{w: &logs}, LevelDebug, red), red)
+	red := &logging.Redactor{}
+	c := NewClient(cfg, logging.NewLogger(&syncWriter{w: &logs}, logging.LevelDebug, red), red)
 	c.retryBase = 5 * time.Millisecond
 	return c, &logs
 }

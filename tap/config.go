@@ -15,6 +15,7 @@ import (
 	"github.com/xeipuuv/gojsonschema"
 
 	"github.com/tap-pinterest/tap-pinterest/catalog"
+	"github.com/tap-pinterest/tap-pinterest/tap/jsonscan"
 )
 
 // ConfigSchema is the JSON Schema of the tap's settings: the source of
@@ -113,7 +114,7 @@ func Settings() []Setting {
 // schemaOrder returns the property names in the order they appear in the file.
 func schemaOrder() []string {
 	var names []string
-	_ = eachMember(member(ConfigSchema, "properties"), func(key, _ []byte) error {
+	_ = jsonscan.EachMember(jsonscan.Member(ConfigSchema, "properties"), func(key, _ []byte) error {
 		names = append(names, string(key))
 		return nil
 	})

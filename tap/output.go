@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tap-pinterest/tap-pinterest/tap/bufpool"
+	"github.com/tap-pinterest/tap-pinterest/tap/logging"
 	"github.com/tap-pinterest/tap-pinterest/tap/singer"
 )
 
@@ -111,7 +113,7 @@ func (o *output) run(w *singer.Writer, schemas []*plan, cancel context.CancelFun
 			if d == 0 && !final {
 				continue // a stream that did not move says nothing
 			}
-			metric(o.log, "counter", "record_count", d, map[string]any{"endpoint": n, "stream": n})
+			logging.Metric(o.log, "counter", "record_count", d, map[string]any{"endpoint": n, "stream": n})
 			if !final {
 				o.log.Info(fmt.Sprintf("progress: %s: %d records so far (+%d)", n, o.counts[n], d))
 			}
@@ -135,7 +137,7 @@ func (o *output) run(w *singer.Writer, schemas []*plan, cancel context.CancelFun
 				if err := w.WriteRecords(m.lines); err != nil {
 					return fail(err)
 				}
-				putBuf(m.lines)
+				bufpool.Put(m.lines)
 				o.counts[m.stream] += int64(m.n)
 			}
 			if m.bookmark != nil {

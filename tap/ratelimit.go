@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tap-pinterest/tap-pinterest/tap/logging"
 	"golang.org/x/time/rate"
 )
 
@@ -41,7 +42,7 @@ func (p *pacer) wait(ctx context.Context, category string) error {
 	if err := p.universal.Wait(ctx); err != nil {
 		return err
 	}
-	if d := time.Since(start); d > 5*time.Millisecond && p.log.Enabled(ctx, LevelDebug) {
+	if d := time.Since(start); d > 5*time.Millisecond && p.log.Enabled(ctx, logging.LevelDebug) {
 		p.log.Debug("pacing", "category", category, "waited", d.Round(time.Millisecond).String())
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tap-pinterest/tap-pinterest/tap/jsonscan"
 	"github.com/tap-pinterest/tap-pinterest/tap/singer"
 )
 
@@ -112,7 +113,7 @@ type item struct {
 // ids. It returns dst unchanged and an error when the object lacks a key
 // property (a record without its primary key would break every target).
 func (c *conformer) conform(dst, obj []byte, ctx map[string]string) ([]byte, item, error) {
-	out, it, _, err := c.conformAt(dst, obj, skipSpace(obj, 0), ctx)
+	out, it, _, err := c.conformAt(dst, obj, jsonscan.SkipSpace(obj, 0), ctx)
 	return out, it, err
 }
 
@@ -126,42 +127,42 @@ func (c *conformer) conformAt(dst, src []byte, i int, ctx map[string]string) ([]
 		return dst[:start], it, at, fmt.Errorf("%s: malformed object: %w", c.stream, err)
 	}
 	if i >= len(src) || src[i] != '{' {
-		return malformed(i, errNotJSON)
+		return malformed(i, jsonscan.ErrNotJSON)
 	}
 	dst = append(dst, '{')
 	first := true
 	var seen uint64 // bit k: addFields[k] present in the object
 	keysFound := 0
-	i = skipSpace(src, i+1)
+	i = jsonscan.SkipSpace(src, i+1)
 	if i < len(src) && src[i] == '}' {
 		i++
 	} else {
 		for {
 			if i >= len(src) || src[i] != '"' {
-				return malformed(i, errNotJSON)
+				return malformed(i, jsonscan.ErrNotJSON)
 			}
-			kend, err := skipString(src, i)
+			kend, err := jsonscan.SkipString(src, i)
 			if err != nil {
 				return malformed(i, err)
 			}
 			key := src[i+1 : kend-1]
-			i = skipSpace(src, kend)
+			i = jsonscan.SkipSpace(src, kend)
 			if i >= len(src) || src[i] != ':' {
-				return malformed(i, errNotJSON)
+				return malformed(i, jsonscan.ErrNotJSON)
 			}
-			i = skipSpace(src, i+1)
-			vend, err := skipValue(src, i)
+			i = jsonscan.SkipSpace(src, i+1)
+			vend, err := jsonscan.SkipValue(src, i)
 			if err != nil {
 				return malformed(i, err)
 			}
 			val := src[i:vend]
 			if f, ok := c.fields[string(key)]; ok && f.drop {
 				if f.id {
-					it.id, _ = stringValue(val)
+					it.id, _ = jsonscan.StringValue(val)
 				}
 			} else if ok {
 				if f.id {
-					it.id, _ = stringValue(val)
+					it.id, _ = jsonscan.StringValue(val)
 				}
 				if f.rep {
 					it.repRaw = val
@@ -185,22 +186,22 @@ func (c *conformer) conformAt(dst, src []byte, i int, ctx map[string]string) ([]
 				}
 			} else {
 				if string(key) == "id" {
-					it.id, _ = stringValue(val)
+					it.id, _ = jsonscan.StringValue(val)
 				}
 				if c.unknown.Add(1) == 1 {
 					c.firstOnce.Do(func() { c.first = string(key) })
 				}
 			}
-			i = skipSpace(src, vend)
+			i = jsonscan.SkipSpace(src, vend)
 			if i < len(src) && src[i] == ',' {
-				i = skipSpace(src, i+1)
+				i = jsonscan.SkipSpace(src, i+1)
 				continue
 			}
 			if i < len(src) && src[i] == '}' {
 				i++
 				break
 			}
-			return malformed(i, errNotJSON)
+			return malformed(i, jsonscan.ErrNotJSON)
 		}
 	}
 	end := i
@@ -254,7 +255,7 @@ func appendValue(dst []byte, a action, val []byte) []byte {
 	switch a {
 	case dateTime:
 		if val[0] == '"' {
-			if s, ok := stringValue(val); ok {
+			if s, ok := jsonscan.StringValue(val); ok {
 				if t, ok := parseDateTime(s); ok {
 					dst = append(dst, '"')
 					dst = t.AppendFormat(dst, singer.TimeLayout)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tap-pinterest/tap-pinterest/tap/bufpool"
+	"github.com/tap-pinterest/tap-pinterest/tap/jsonscan"
 	"github.com/tap-pinterest/tap-pinterest/tap/singer"
 )
 
@@ -266,17 +268,17 @@ func (s *Syncer) runList(ctx context.Context, p *plan, pctx map[string]string) e
 			if err != nil {
 				return err
 			}
-			items := member(rep.body, "items")
-			bookmark, _ = stringValue(member(rep.body, "bookmark"))
+			items := jsonscan.Member(rep.body, "items")
+			bookmark, _ = jsonscan.StringValue(jsonscan.Member(rep.body, "bookmark"))
 			var lines []byte
 			if p.selected {
-				lines = getBuf(len(items) + len(items)/8 + 4096)[:0]
+				lines = bufpool.Get(len(items) + len(items)/8 + 4096)[:0]
 			}
 			n := 0
 			extracted := singer.FormatTime(time.Now())
 			var children []map[string]string
 			var rec []byte
-			err = eachObject(items, func(b []byte, at int) (int, error) {
+			err = jsonscan.EachObject(items, func(b []byte, at int) (int, error) {
 				var it item
 				end := at
 				if p.selected {
@@ -292,13 +294,13 @@ func (s *Syncer) runList(ctx context.Context, p *plan, pctx map[string]string) e
 					}
 				} else {
 					var verr error
-					if end, verr = skipValue(b, at); verr != nil {
+					if end, verr = jsonscan.SkipValue(b, at); verr != nil {
 						return end, verr
 					}
 					obj := b[at:end]
-					it.id, _ = stringValue(member(obj, "id"))
+					it.id, _ = jsonscan.StringValue(jsonscan.Member(obj, "id"))
 					if st.Incremental() {
-						it.repRaw = member(obj, st.ReplicationKey)
+						it.repRaw = jsonscan.Member(obj, st.ReplicationKey)
 					}
 				}
 				if st.Name == "ad_accounts" && !s.wantAccount(it.id) {
@@ -339,7 +341,7 @@ func (s *Syncer) runList(ctx context.Context, p *plan, pctx map[string]string) e
 			if n > 0 {
 				s.out.send(ctx, msg{stream: st.Name, lines: lines, n: n})
 			} else {
-				putBuf(lines)
+				bufpool.Put(lines)
 			}
 			sem := s.sems[st.Name]
 			for _, cctx := range children {
@@ -498,10 +500,10 @@ func (s *Syncer) emitRows(ctx context.Context, p *plan, rows []byte, pctx map[st
 		return nil
 	}
 	var rec []byte
-	lines := getBuf(chunkBytes + chunkBytes/4)[:0]
+	lines := bufpool.Get(chunkBytes + chunkBytes/4)[:0]
 	n := 0
 	extracted := singer.FormatTime(time.Now())
-	err := eachObject(rows, func(b []byte, at int) (int, error) {
+	err := jsonscan.EachObject(rows, func(b []byte, at int) (int, error) {
 		var err error
 		var end int
 		rec, _, end, err = p.conf.conformAt(rec[:0], b, at, pctx)
@@ -517,14 +519,14 @@ func (s *Syncer) emitRows(ctx context.Context, p *plan, rows []byte, pctx map[st
 		n++
 		if len(lines) > chunkBytes { // keep what is in flight bounded
 			s.out.send(ctx, msg{stream: p.s.Name, lines: lines, n: n})
-			lines, n = getBuf(chunkBytes + chunkBytes/4)[:0], 0
+			lines, n = bufpool.Get(chunkBytes + chunkBytes/4)[:0], 0
 		}
 		return end, nil
 	})
 	if n > 0 {
 		s.out.send(ctx, msg{stream: p.s.Name, lines: lines, n: n})
 	} else {
-		putBuf(lines)
+		bufpool.Put(lines)
 	}
 	return err
 }
@@ -643,7 +645,7 @@ func (s *Syncer) runUserAnalytics(ctx context.Context, p *plan) error {
 	for _, w := range windows(from, to) {
 		q := url.Values{"start_date": {w[0].Format("2006-01-02")}, "end_date": {w[1].Format("2006-01-02")}}
 		// One record per day of the "all" split; no data for the user in the window means no key.
-		days := func(body []byte) []byte { return member(member(body, "all"), "daily_metrics") }
+		days := func(body []byte) []byte { return jsonscan.Member(jsonscan.Member(body, "all"), "daily_metrics") }
 		if err := s.fetchRows(ctx, p, p.s.Path, q, nil, days); err != nil {
 			return err
 		}

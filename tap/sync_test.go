@@ -19,6 +19,7 @@ import (
 
 	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/fixtures"
+	"github.com/tap-pinterest/tap-pinterest/tap/logging"
 	"github.com/tap-pinterest/tap-pinterest/tap/singer"
 )
 
@@ -92,8 +93,8 @@ func runSync(t *testing.T, srv *fixtures.Server, o runOpts) syncResult {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	red := &Redactor{}
-	log := NewLogger(&lockedWriter{w: &logs}, LevelInfo, red)
+	red := &logging.Redactor{}
+	log := logging.NewLogger(&lockedWriter{w: &logs}, logging.LevelInfo, red)
 	client := NewClient(cfg, log, red)
 	client.retryBase = 10 * time.Millisecond
 	sel, err := Select(o.catalog, cfg)

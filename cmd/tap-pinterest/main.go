@@ -26,6 +26,7 @@ import (
 
 	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/tap"
+	"github.com/tap-pinterest/tap-pinterest/tap/logging"
 	"github.com/tap-pinterest/tap-pinterest/tap/singer"
 )
 
@@ -78,10 +79,10 @@ func exitSignal(s os.Signal) int {
 
 // run is the whole program, testable in-process.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
-	redact := &tap.Redactor{}
+	redact := &logging.Redactor{}
 	level := new(slog.LevelVar)
 	level.Set(levelFrom(environ))
-	log := tap.NewLogger(stderr, level, redact)
+	log := logging.NewLogger(stderr, level, redact)
 	app := &cli.App{
 		Name:            "tap-pinterest",
 		Usage:           "Singer tap for the Pinterest API v5",
@@ -138,7 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	}
 	var ue *tap.UsageError
 	if errors.As(err, &ue) {
-		log.Log(context.Background(), tap.LevelCritical, ue.Msg)
+		log.Log(context.Background(), logging.LevelCritical, ue.Msg)
 		return 2
 	}
 	if errors.Is(err, context.Canceled) {
@@ -153,11 +154,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			log.Log(context.Background(), tap.LevelCritical, fmt.Sprintf("stream %s stopped: %v; its bookmark stays where its data stops, so the next run picks it up", n, se.Streams[n]))
+			log.Log(context.Background(), logging.LevelCritical, fmt.Sprintf("stream %s stopped: %v; its bookmark stays where its data stops, so the next run picks it up", n, se.Streams[n]))
 		}
 		return 1
 	}
-	log.Log(context.Background(), tap.LevelCritical, err.Error())
+	log.Log(context.Background(), logging.LevelCritical, err.Error())
 	return 1
 }
 
@@ -188,24 +189,24 @@ func levelFrom(environ []string) slog.Level {
 			}
 		}
 	}
-	return tap.LevelInfo
+	return logging.LevelInfo
 }
 
 func parseLevel(s string) (slog.Level, bool) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "debug":
-		return tap.LevelDebug, true
+		return logging.LevelDebug, true
 	case "info", "":
-		return tap.LevelInfo, true
+		return logging.LevelInfo, true
 	case "warning", "warn":
-		return tap.LevelWarning, true
+		return logging.LevelWarning, true
 	case "error", "critical":
 		return slog.LevelError, true
 	}
 	return 0, false
 }
 
-func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *tap.Redactor, environ []string) error {
+func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *logging.Redactor, environ []string) error {
 	if c.Bool("about") {
 		switch c.String("format") {
 		case "json":

@@ -1,4 +1,4 @@
-package tap
+package bufpool
 
 import (
 	"math/bits"
@@ -10,8 +10,8 @@ import (
 // zeroing, and collecting) one per call would cost more CPU than decoding it.
 var bufClasses [28]sync.Pool // class k holds buffers of capacity 1<<k
 
-// getBuf returns a buffer of length n (contents undefined).
-func getBuf(n int) []byte {
+// Get returns a buffer of length n (contents undefined).
+func Get(n int) []byte {
 	if n == 0 {
 		return nil
 	}
@@ -28,9 +28,9 @@ func getBuf(n int) []byte {
 	return make([]byte, n, 1<<k)
 }
 
-// putBuf recycles a buffer from getBuf (or any buffer whose capacity is a
+// Put recycles a buffer from Get (or any buffer whose capacity is a
 // power of two). Nothing may use b afterwards.
-func putBuf(b []byte) {
+func Put(b []byte) {
 	c := cap(b)
 	if c < 1<<12 || c&(c-1) != 0 {
 		return

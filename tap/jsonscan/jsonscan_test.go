@@ -1,4 +1,4 @@
-package tap
+package jsonscan
 
 import (
 	"encoding/json"
@@ -10,23 +10,23 @@ func TestEachElementAndMember(t *testing.T) {
 	t.Parallel()
 	body := []byte(` { "items" : [ {"id":"1","a":[1,{"b":"]"}]} , {"id":"2","s":"x\"}y"} ,3, "z", null ] , "bookmark" : "abc" } `)
 	var got []string
-	if err := eachElement(member(body, "items"), func(e []byte) error { got = append(got, string(e)); return nil }); err != nil {
+	if err := EachElement(Member(body, "items"), func(e []byte) error { got = append(got, string(e)); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{`{"id":"1","a":[1,{"b":"]"}]}`, `{"id":"2","s":"x\"}y"}`, `3`, `"z"`, `null`}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("elements %q", got)
 	}
-	if b, _ := stringValue(member(body, "bookmark")); b != "abc" {
+	if b, _ := StringValue(Member(body, "bookmark")); b != "abc" {
 		t.Errorf("bookmark %q", b)
 	}
-	if member(body, "missing") != nil {
-		t.Error("missing member found")
+	if Member(body, "missing") != nil {
+		t.Error("missing Member found")
 	}
-	if err := eachElement([]byte(`[]`), func([]byte) error { t.Error("called"); return nil }); err != nil {
+	if err := EachElement([]byte(`[]`), func([]byte) error { t.Error("called"); return nil }); err != nil {
 		t.Error(err)
 	}
-	if err := eachElement([]byte(`{}`), func([]byte) error { return nil }); err == nil {
+	if err := EachElement([]byte(`{}`), func([]byte) error { return nil }); err == nil {
 		t.Error("an object is not an array")
 	}
 }
@@ -39,9 +39,9 @@ func FuzzScan(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		n := 0
-		err := eachMember(b, func(k, v []byte) error { n++; return nil })
-		_ = eachElement(b, func([]byte) error { return nil })
-		_, _ = stringValue(b)
+		err := EachMember(b, func(k, v []byte) error { n++; return nil })
+		_ = EachElement(b, func([]byte) error { return nil })
+		_, _ = StringValue(b)
 		if !json.Valid(b) {
 			return
 		}

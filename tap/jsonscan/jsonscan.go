@@ -1,4 +1,4 @@
-package tap
+package jsonscan
 
 import (
 	"bytes"
@@ -11,31 +11,31 @@ import (
 // these helpers walk JSON that json.Valid has already accepted, returning
 // sub-slices of the input. They allocate nothing.
 
-var errNotJSON = errors.New("malformed JSON")
+var ErrNotJSON = errors.New("malformed JSON")
 
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
-func skipSpace(b []byte, i int) int {
+func SkipSpace(b []byte, i int) int {
 	for i < len(b) && isSpace(b[i]) {
 		i++
 	}
 	return i
 }
 
-// skipValue returns the index just past the value that starts at b[i].
-func skipValue(b []byte, i int) (int, error) {
+// SkipValue returns the index just past the value that starts at b[i].
+func SkipValue(b []byte, i int) (int, error) {
 	if i >= len(b) {
-		return i, errNotJSON
+		return i, ErrNotJSON
 	}
 	switch b[i] {
 	case '"':
-		return skipString(b, i)
+		return SkipString(b, i)
 	case '{', '[':
 		depth := 0
 		for i < len(b) {
 			switch b[i] {
 			case '"':
-				j, err := skipString(b, i)
+				j, err := SkipString(b, i)
 				if err != nil {
 					return j, err
 				}
@@ -51,7 +51,7 @@ func skipValue(b []byte, i int) (int, error) {
 			}
 			i++
 		}
-		return i, errNotJSON
+		return i, ErrNotJSON
 	default: // number, true, false, null
 		j := i
 		for j < len(b) {
@@ -62,18 +62,18 @@ func skipValue(b []byte, i int) (int, error) {
 			j++
 		}
 		if j == i {
-			return i, errNotJSON
+			return i, ErrNotJSON
 		}
 		return j, nil
 	}
 }
 
-func skipString(b []byte, i int) (int, error) {
+func SkipString(b []byte, i int) (int, error) {
 	j := i + 1
 	for {
 		k := bytes.IndexByte(b[j:], '"')
 		if k < 0 {
-			return len(b), errNotJSON
+			return len(b), ErrNotJSON
 		}
 		j += k
 		// The quote ends the string unless an odd number of backslashes escapes it.
@@ -88,62 +88,62 @@ func skipString(b []byte, i int) (int, error) {
 	}
 }
 
-// eachMember calls fn for every member of the object in b. key is the raw
+// EachMember calls fn for every Member of the object in b. key is the raw
 // key without quotes (escapes left as they are); val is the raw value.
-func eachMember(b []byte, fn func(key, val []byte) error) error {
-	_, err := walkObject(b, skipSpace(b, 0), fn)
+func EachMember(b []byte, fn func(key, val []byte) error) error {
+	_, err := walkObject(b, SkipSpace(b, 0), fn)
 	return err
 }
 
-// walkObject calls fn for every member of the object that starts at b[i]
+// walkObject calls fn for every Member of the object that starts at b[i]
 // and returns the index just past it: one pass both finds the object's end
 // and visits its members.
 func walkObject(b []byte, i int, fn func(key, val []byte) error) (int, error) {
 	if i >= len(b) || b[i] != '{' {
-		return i, fmt.Errorf("%w: expected an object", errNotJSON)
+		return i, fmt.Errorf("%w: expected an object", ErrNotJSON)
 	}
-	i = skipSpace(b, i+1)
+	i = SkipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return i + 1, nil
 	}
 	for i < len(b) {
 		if b[i] != '"' {
-			return i, errNotJSON
+			return i, ErrNotJSON
 		}
-		end, err := skipString(b, i)
+		end, err := SkipString(b, i)
 		if err != nil {
 			return i, err
 		}
 		key := b[i+1 : end-1]
-		i = skipSpace(b, end)
+		i = SkipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {
-			return i, errNotJSON
+			return i, ErrNotJSON
 		}
-		i = skipSpace(b, i+1)
-		vend, err := skipValue(b, i)
+		i = SkipSpace(b, i+1)
+		vend, err := SkipValue(b, i)
 		if err != nil {
 			return i, err
 		}
 		if err := fn(key, b[i:vend]); err != nil {
 			return i, err
 		}
-		i = skipSpace(b, vend)
+		i = SkipSpace(b, vend)
 		if i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
+			i = SkipSpace(b, i+1)
 			continue
 		}
 		if i < len(b) && b[i] == '}' {
 			return i + 1, nil
 		}
-		return i, errNotJSON
+		return i, ErrNotJSON
 	}
-	return i, errNotJSON
+	return i, ErrNotJSON
 }
 
-// eachElement calls fn for every element of the array in b.
-func eachElement(b []byte, fn func(elem []byte) error) error {
-	return eachObject(b, func(b []byte, i int) (int, error) {
-		end, err := skipValue(b, i)
+// EachElement calls fn for every element of the array in b.
+func EachElement(b []byte, fn func(elem []byte) error) error {
+	return EachObject(b, func(b []byte, i int) (int, error) {
+		end, err := SkipValue(b, i)
 		if err != nil {
 			return end, err
 		}
@@ -151,15 +151,15 @@ func eachElement(b []byte, fn func(elem []byte) error) error {
 	})
 }
 
-// eachObject calls fn for every element of the array in b; fn reads the
+// EachObject calls fn for every element of the array in b; fn reads the
 // element from b[i] and returns its end, so that an element is scanned once
 // (conformAt walks an object and returns where it ends).
-func eachObject(b []byte, fn func(b []byte, i int) (int, error)) error {
-	i := skipSpace(b, 0)
+func EachObject(b []byte, fn func(b []byte, i int) (int, error)) error {
+	i := SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '[' {
-		return fmt.Errorf("%w: expected an array", errNotJSON)
+		return fmt.Errorf("%w: expected an array", ErrNotJSON)
 	}
-	i = skipSpace(b, i+1)
+	i = SkipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return nil
 	}
@@ -168,36 +168,36 @@ func eachObject(b []byte, fn func(b []byte, i int) (int, error)) error {
 		if err != nil {
 			return err
 		}
-		i = skipSpace(b, end)
+		i = SkipSpace(b, end)
 		if i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
+			i = SkipSpace(b, i+1)
 			continue
 		}
 		if i < len(b) && b[i] == ']' {
 			return nil
 		}
-		return errNotJSON
+		return ErrNotJSON
 	}
-	return errNotJSON
+	return ErrNotJSON
 }
 
-// complete reports whether b holds one whole JSON object or array: its
+// Complete reports whether b holds one whole JSON object or array: its
 // strings and brackets close, and nothing follows. It is much cheaper than
 // json.Valid and catches what goes wrong on the wire (a body cut short, an
 // HTML page); large bodies are checked with it instead of json.Valid.
-func complete(b []byte) bool {
-	i := skipSpace(b, 0)
+func Complete(b []byte) bool {
+	i := SkipSpace(b, 0)
 	if i >= len(b) || (b[i] != '{' && b[i] != '[') {
 		return false
 	}
-	end, err := skipValue(b, i)
-	return err == nil && skipSpace(b, end) == len(b)
+	end, err := SkipValue(b, i)
+	return err == nil && SkipSpace(b, end) == len(b)
 }
 
-// member returns the raw value of key in object b, or nil.
-func member(b []byte, key string) []byte {
+// Member returns the raw value of key in object b, or nil.
+func Member(b []byte, key string) []byte {
 	var out []byte
-	_ = eachMember(b, func(k, v []byte) error {
+	_ = EachMember(b, func(k, v []byte) error {
 		if string(k) == key {
 			out = v
 			return errStop
@@ -209,9 +209,9 @@ func member(b []byte, key string) []byte {
 
 var errStop = errors.New("stop")
 
-// stringValue decodes a raw JSON string; a number is returned as its digits
+// StringValue decodes a raw JSON string; a number is returned as its digits
 // (Pinterest ids are strings, but a number must not be lost either).
-func stringValue(raw []byte) (string, bool) {
+func StringValue(raw []byte) (string, bool) {
 	if len(raw) == 0 {
 		return "", false
 	}

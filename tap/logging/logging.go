@@ -1,4 +1,4 @@
-package tap
+package logging
 
 import (
 	"context"
@@ -130,8 +130,8 @@ func (h *handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h *handler) WithGroup(string) slog.Handler { return h }
 
-// metric writes a Singer metric line: INFO METRIC: {"type":...}.
-func metric(log *slog.Logger, kind, name string, value any, tags map[string]any) {
+// Metric writes a Singer metric line: INFO METRIC: {"type":...}.
+func Metric(log *slog.Logger, kind, name string, value any, tags map[string]any) {
 	b, _ := json.Marshal(struct {
 		Type   string         `json:"type"`
 		Metric string         `json:"metric"`
