@@ -37,7 +37,7 @@ generate:
 ## fuzz: fuzz the config, catalog, state and JSON parsers (FUZZTIME each)
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzScan -fuzztime $(FUZZTIME) ./tap/
+	$(GO) test -run '^$$' -fuzz FuzzScan -fuzztime $(FUZZTIME) ./tap/jsonscan/
 	$(GO) test -run '^$$' -fuzz FuzzParseState -fuzztime $(FUZZTIME) ./tap/
 	$(GO) test -run '^$$' -fuzz FuzzLoadConfig -fuzztime $(FUZZTIME) ./tap/
 	$(GO) test -run '^$$' -fuzz FuzzParseCatalog -fuzztime $(FUZZTIME) ./catalog/
