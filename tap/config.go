@@ -49,7 +49,15 @@ type Config struct {
 
 	// Warnings collected while loading (unknown settings, clamped dates), to be logged.
 	Warnings []string
+
+	// values holds every setting as the strings a query parameter carries
+	// (defaults applied); the stream table's Params name them.
+	values map[string][]string
 }
+
+// Values returns a setting's value as query parameter values: a list
+// setting's items, or one string. Unknown settings have none.
+func (c *Config) Values(setting string) []string { return c.values[setting] }
 
 // UsageError is a mistake in the tap's input (flags, config, catalog,
 // state): exit code 2, one line saying what to fix.
@@ -66,6 +74,21 @@ type schemaProp struct {
 	Desc    string          `json:"description"`
 	Items   *schemaProp     `json:"items"`
 	Enum    []any           `json:"enum"`
+}
+
+// kind is the property's JSON type, its non-null one where it lists two.
+func (p schemaProp) kind() string {
+	switch t := p.Type.(type) {
+	case string:
+		return t
+	case []any:
+		for _, x := range t {
+			if s, ok := x.(string); ok && s != "null" {
+				return s
+			}
+		}
+	}
+	return ""
 }
 
 type configSchemaDoc struct {
@@ -330,6 +353,22 @@ func buildConfig(m map[string]any, source map[string]string, doc configSchemaDoc
 			}
 		}
 	}
+	cfg.values = map[string][]string{}
+	for k, p := range doc.Properties {
+		switch p.kind() {
+		case "array":
+			cfg.values[k] = strs(k)
+		case "integer":
+			cfg.values[k] = []string{strconv.Itoa(intv(k))}
+		default:
+			if v := str(k); v != "" {
+				cfg.values[k] = []string{v}
+			}
+		}
+	}
+	cfg.values["entity_statuses"] = cfg.EntityStatuses
+	cfg.values["analytics_columns"] = cfg.AnalyticsColumns
+	cfg.values["conversion_report_time"] = []string{cfg.ConversionReportTime}
 	cfg.MaxRetryWait = time.Duration(intv("max_retry_wait_seconds")) * time.Second
 	cfg.RequestTimeout = time.Duration(intv("request_timeout_seconds")) * time.Second
 	cfg.MaxConcurrency = intv("max_concurrency")

@@ -9,24 +9,27 @@ import (
 )
 
 // streamSchema returns a stream's schema for this config: the generated
-// schema, and for ads analytics only the key columns and the configured
-// analytics_columns.
-func streamSchema(s *Stream, cfg *Config) ([]byte, error) {
+// schema, and where a parameter's setting selects the columns (ads
+// analytics) only the key properties and those columns.
+func streamSchema(s *catalog.Stream, cfg *Config) ([]byte, error) {
 	b, err := catalog.Schema(s.Name)
-	if err != nil {
-		return nil, err
+	if err != nil || cfg == nil {
+		return b, err
 	}
-	if s.Kind != AdsAnalytics || cfg == nil {
-		return b, nil
+	for _, prm := range s.Params {
+		if !prm.Columns {
+			continue
+		}
+		keepCols := map[string]bool{}
+		for _, k := range s.KeyProperties {
+			keepCols[k] = true
+		}
+		for _, c := range cfg.Values(prm.Setting) {
+			keepCols[c] = true
+		}
+		return filterProperties(b, func(name string) bool { return keepCols[name] })
 	}
-	keepCols := map[string]bool{}
-	for _, k := range s.KeyProperties {
-		keepCols[k] = true
-	}
-	for _, c := range cfg.AnalyticsColumns {
-		keepCols[c] = true
-	}
-	return filterProperties(b, func(name string) bool { return keepCols[name] })
+	return b, nil
 }
 
 // filterProperties returns the schema with only the top-level properties kept by keep.
@@ -57,8 +60,8 @@ func filterProperties(schema []byte, keep func(string) bool) ([]byte, error) {
 // It makes no network call.
 func Discover(cfg *Config) (*catalog.Catalog, error) {
 	cat := &catalog.Catalog{Streams: []catalog.Entry{}}
-	for i := range Streams {
-		s := &Streams[i]
+	for i := range catalog.Streams {
+		s := &catalog.Streams[i]
 		schema, err := streamSchema(s, cfg)
 		if err != nil {
 			return nil, err
@@ -70,7 +73,7 @@ func Discover(cfg *Config) (*catalog.Catalog, error) {
 		method := "FULL_TABLE"
 		root := map[string]any{
 			catalog.Inclusion:          catalog.InclusionAvailable,
-			catalog.SelectedByDefault:  true,
+			catalog.SelectedByDefault:  s.SelectedByDefault,
 			catalog.TableKeyProperties: s.KeyProperties,
 		}
 		var validKeys []string
@@ -86,10 +89,7 @@ func Discover(cfg *Config) (*catalog.Catalog, error) {
 			root["parent-tap-stream-id"] = s.Parent
 		}
 		md := []catalog.MetadataEntry{{Breadcrumb: []string{}, Metadata: root}}
-		auto := map[string]bool{s.ReplicationKey: s.Incremental()}
-		for _, k := range s.KeyProperties {
-			auto[k] = true
-		}
+		auto := s.AutomaticFields()
 		for _, p := range props {
 			inc := catalog.InclusionAvailable
 			if auto[p] {
@@ -124,29 +124,23 @@ type SelectedStream struct {
 // the SCHEMA and the records.
 func Select(cat *catalog.Catalog, cfg *Config) (*Selection, error) {
 	sel := &Selection{Streams: map[string]SelectedStream{}}
-	for i := range Streams {
-		s := &Streams[i]
+	for i := range catalog.Streams {
+		s := &catalog.Streams[i]
 		schema, err := streamSchema(s, cfg)
 		if err != nil {
 			return nil, err
 		}
 		if cat == nil {
-			sel.Streams[s.Name] = SelectedStream{Schema: schema}
+			if s.SelectedByDefault {
+				sel.Streams[s.Name] = SelectedStream{Schema: schema}
+			}
 			continue
 		}
 		e := cat.Find(s.Name)
 		if e == nil || !e.IsSelected() {
 			continue
 		}
-		auto := map[string]bool{s.ReplicationKey: s.Incremental()}
-		for _, k := range s.KeyProperties {
-			auto[k] = true
-		}
-		for f := range s.AddFields {
-			if f == "board_id" && s.Name == "board_sections" {
-				auto[f] = true
-			}
-		}
+		auto := s.AutomaticFields()
 		var deselected []string
 		filtered, err := filterProperties(schema, func(name string) bool {
 			keep := auto[name] || e.PropertySelected(name)
@@ -170,13 +164,13 @@ func Select(cat *catalog.Catalog, cfg *Config) (*Selection, error) {
 // WriteSchemas writes the SCHEMA message of every selected stream, in table
 // order, and nothing else (--test=schema: a target can create its tables).
 func WriteSchemas(w *singer.Writer, sel *Selection) error {
-	for i := range Streams {
-		st := &Streams[i]
+	for i := range catalog.Streams {
+		st := &catalog.Streams[i]
 		ss, ok := sel.Streams[st.Name]
 		if !ok {
 			continue
 		}
-		if err := w.WriteSchema(st.Name, ss.Schema, st.KeyProperties, st.bookmarkProperties(ss.FullTable)); err != nil {
+		if err := w.WriteSchema(st.Name, ss.Schema, st.KeyProperties, st.BookmarkProperties(ss.FullTable)); err != nil {
 			return err
 		}
 	}

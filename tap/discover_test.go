@@ -2,88 +2,11 @@ package tap
 
 import (
 	"encoding/json"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/tap-pinterest/tap-pinterest/catalog"
-	"github.com/xeipuuv/gojsonschema"
 )
-
-// TestStreamTable checks the table itself, so that a new row cannot be wrong in the usual ways.
-func TestStreamTable(t *testing.T) {
-	t.Parallel()
-	snake := regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-	placeholder := regexp.MustCompile(`\{([a-z_]+)\}`)
-	seen := map[string]bool{}
-	ctxKeys := map[string]string{} // stream → the context keys available to its items
-	for _, s := range Streams {
-		t.Run(s.Name, func(t *testing.T) {
-			if !snake.MatchString(s.Name) || seen[s.Name] {
-				t.Fatalf("bad or duplicate name %q", s.Name)
-			}
-			seen[s.Name] = true
-			avail := map[string]bool{}
-			if s.Parent != "" {
-				if !seen[s.Parent] {
-					t.Fatalf("parent %q must come before %q", s.Parent, s.Name)
-				}
-				for _, k := range strings.Fields(ctxKeys[s.Parent]) {
-					avail[k] = true
-				}
-			}
-			for _, m := range placeholder.FindAllStringSubmatch(s.Path, -1) {
-				if !avail[m[1]] {
-					t.Errorf("path %s needs {%s}, which no ancestor provides", s.Path, m[1])
-				}
-			}
-			for f, k := range s.AddFields {
-				if !avail[k] {
-					t.Errorf("AddFields %s←%s: no ancestor provides %s", f, k, k)
-				}
-			}
-			keys := ctxKeys[s.Parent]
-			if s.ContextKey != "" {
-				keys += " " + s.ContextKey
-			}
-			ctxKeys[s.Name] = keys
-			if s.Op == "" || s.Category == "" || !strings.HasPrefix(s.Path, "/") {
-				t.Errorf("op, category and path are required: %+v", s)
-			}
-			if s.Partitioned && !avail["ad_account_id"] {
-				t.Errorf("partitioned by ad account without an ad account in context")
-			}
-			if s.Batched() && (s.Kind != AdsAnalytics || s.IDColumn == "") {
-				t.Errorf("batched streams are entity analytics with an id column")
-			}
-			schema, err := catalog.Schema(s.Name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := gojsonschema.NewSchema(gojsonschema.NewBytesLoader(schema)); err != nil {
-				t.Fatalf("schema does not compile: %v", err)
-			}
-			props, _ := catalog.SchemaProperties(schema)
-			has := map[string]bool{}
-			for _, p := range props {
-				has[p] = true
-			}
-			for _, k := range append(append([]string{}, s.KeyProperties...), s.ReplicationKey) {
-				if k != "" && !has[k] {
-					t.Errorf("key or replication key %q is not a top-level property", k)
-				}
-			}
-			for f := range s.AddFields {
-				if !has[f] {
-					t.Errorf("added field %q is not in the schema", f)
-				}
-			}
-		})
-	}
-	if len(Streams) != 13 {
-		t.Errorf("%d streams, want 13", len(Streams))
-	}
-}
 
 func TestDiscover(t *testing.T) {
 	t.Parallel()
@@ -103,7 +26,7 @@ func TestDiscover(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, e := range parsed.Streams {
-		s := Streams[i]
+		s := catalog.Streams[i]
 		if e.TapStreamID != s.Name || e.Stream != s.Name {
 			t.Errorf("stream %d is %s, want %s", i, e.Stream, s.Name)
 		}
@@ -139,7 +62,11 @@ func TestDiscover(t *testing.T) {
 
 func TestSelect(t *testing.T) {
 	t.Parallel()
-	cfg := &Config{AnalyticsColumns: []string{"SPEND_IN_DOLLAR", "TOTAL_CLICKTHROUGH"}}
+	cfg, err := LoadConfig(nil, []string{"TAP_PINTEREST_CLIENT_ID=a", "TAP_PINTEREST_CLIENT_SECRET=b", "TAP_PINTEREST_REFRESH_TOKEN=c",
+		`TAP_PINTEREST_ANALYTICS_COLUMNS=["SPEND_IN_DOLLAR","TOTAL_CLICKTHROUGH"]`})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cat, err := Discover(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/tap-pinterest/tap-pinterest/catalog"
 )
 
 // FuzzLoadConfig: no config file, whatever its bytes, makes LoadConfig panic;
@@ -57,8 +59,8 @@ func FuzzParseState(f *testing.F) {
 		if c == nil {
 			t.Fatal("accepted state does not round-trip")
 		}
-		for i := range Streams {
-			st.get(&Streams[i], "1")
+		for i := range catalog.Streams {
+			st.get(&catalog.Streams[i], "1")
 		}
 	})
 }

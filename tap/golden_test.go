@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/fixtures"
 )
 
@@ -31,7 +32,7 @@ func TestGoldenOutput(t *testing.T) {
 		t.Fatal(res.err)
 	}
 	var out bytes.Buffer
-	for _, s := range Streams {
+	for _, s := range catalog.Streams {
 		line, _ := json.Marshal(map[string]any{"type": "SCHEMA", "stream": s.Name, "schema": res.schemas[s.Name]})
 		out.Write(append(line, '\n'))
 		recs := append([]json.RawMessage(nil), res.records[s.Name]...)

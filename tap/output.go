@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/tap/bufpool"
 	"github.com/tap-pinterest/tap-pinterest/tap/logging"
 	"github.com/tap-pinterest/tap-pinterest/tap/singer"
@@ -25,9 +26,9 @@ type msg struct {
 }
 
 type bookmarkUpdate struct {
-	s       *Stream
-	account string
-	value   any
+	s         *catalog.Stream
+	partition string // the value of the row's Partition context key
+	value     time.Time
 }
 
 // output is the one goroutine that owns stdout. Messages arrive in the
@@ -95,7 +96,7 @@ func (o *output) run(w *singer.Writer, schemas []*plan, cancel context.CancelFun
 		return fmt.Errorf("write to stdout: %w", err)
 	}
 	for _, p := range schemas {
-		if err := w.WriteSchema(p.s.Name, p.schema, p.s.KeyProperties, p.bookmarkProperties()); err != nil {
+		if err := w.WriteSchema(p.s.Name, p.schema, p.s.KeyProperties, p.s.BookmarkProperties(p.fullTable)); err != nil {
 			return fail(err)
 		}
 	}
@@ -141,7 +142,7 @@ func (o *output) run(w *singer.Writer, schemas []*plan, cancel context.CancelFun
 				o.counts[m.stream] += int64(m.n)
 			}
 			if m.bookmark != nil {
-				o.state.advance(m.bookmark.s, m.bookmark.account, m.bookmark.value)
+				o.state.advance(m.bookmark.s, m.bookmark.partition, m.bookmark.value)
 				if err := w.WriteState(o.state); err != nil {
 					return fail(err)
 				}

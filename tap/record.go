@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/tap/jsonscan"
 	"github.com/tap-pinterest/tap-pinterest/tap/singer"
 )
@@ -55,7 +57,7 @@ type field struct {
 // newConformer builds the conformer of a stream from its (already
 // field-selected) schema; deselected names the fields the user left out, so
 // that only fields unknown to the tap are reported as dropped.
-func newConformer(s *Stream, schema []byte, deselected ...string) (*conformer, error) {
+func newConformer(s *catalog.Stream, schema []byte, deselected ...string) (*conformer, error) {
 	var doc struct {
 		Properties map[string]struct {
 			Type   json.RawMessage `json:"type"`
@@ -87,7 +89,7 @@ func newConformer(s *Stream, schema []byte, deselected ...string) (*conformer, e
 		f.add = k
 		c.fields[af.field] = f
 	}
-	for _, name := range deselected {
+	for _, name := range slices.Concat(deselected, s.Drop) {
 		if _, ok := c.fields[name]; !ok {
 			c.fields[name] = field{drop: true, id: name == "id", add: -1}
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/tap-pinterest/tap-pinterest/catalog"
 )
 
 func TestConform(t *testing.T) {
@@ -34,7 +36,7 @@ func TestConform(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := newConformer(StreamByName(tc.stream), []byte(tc.schema))
+			c, err := newConformer(catalog.StreamByName(tc.stream), []byte(tc.schema))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +66,7 @@ func TestConform(t *testing.T) {
 
 func TestConformCapturesIDAndReplicationKey(t *testing.T) {
 	t.Parallel()
-	c, err := newConformer(StreamByName("campaigns"), []byte(`{"properties":{"id":{"type":"string"},"updated_time":{"type":["null","integer"]}}}`))
+	c, err := newConformer(catalog.StreamByName("campaigns"), []byte(`{"properties":{"id":{"type":"string"},"updated_time":{"type":["null","integer"]}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +81,7 @@ func TestConformCapturesIDAndReplicationKey(t *testing.T) {
 
 func TestConformReportsDroppedFields(t *testing.T) {
 	t.Parallel()
-	c, err := newConformer(StreamByName("boards"), []byte(`{"properties":{"id":{"type":"string"}}}`))
+	c, err := newConformer(catalog.StreamByName("boards"), []byte(`{"properties":{"id":{"type":"string"}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}

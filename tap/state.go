@@ -5,19 +5,25 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
+
+	"github.com/tap-pinterest/tap-pinterest/catalog"
+	"github.com/tap-pinterest/tap-pinterest/tap/jsonscan"
 )
 
 // State is the Singer state in the Meltano SDK's shape:
 //
 //	{"bookmarks": {
-//	   "user_account_analytics": {"replication_key": "date", "replication_key_value": "2026-11-27"},
-//	   "campaigns": {"partitions": [{"context": {"ad_account_id": "549755885175"},
-//	                                 "replication_key": "updated_time", "replication_key_value": 1764288000}]}}}
+//	   "<stream>": {"replication_key": "<key>", "replication_key_value": "2026-11-27"},
+//	   "<partitioned stream>": {"partitions": [{"context": {"<partition key>": "549755885175"},
+//	                  "replication_key": "<key>", "replication_key_value": 1764288000}]}}}
 //
-// Streams of ad accounts keep one bookmark per ad account (never per
-// campaign or ad, so state stays small). updated_time values are Unix
-// seconds; DATE and date values are YYYY-MM-DD days.
+// A stream whose row names a Partition keeps one bookmark per value of that
+// context key (ads streams: per ad account, never per campaign or ad, so
+// state stays small). Values are written in the key's own wire type
+// (catalog.KeyType): Unix seconds or milliseconds as numbers, date-times as
+// RFC 3339 strings, days as YYYY-MM-DD.
 type State struct {
 	Bookmarks map[string]*Bookmark `json:"bookmarks"`
 }
@@ -29,7 +35,7 @@ type Bookmark struct {
 	Partitions          []Partition `json:"partitions,omitempty"`
 }
 
-// Partition is the bookmark of one ad account.
+// Partition is the bookmark of one partition (e.g. one ad account).
 type Partition struct {
 	Context             map[string]string `json:"context"`
 	ReplicationKey      string            `json:"replication_key"`
@@ -60,7 +66,7 @@ func ParseState(b []byte, file string) (*State, error) {
 		return nil, usagef("state file %s: %v", file, err)
 	}
 	for name, rb := range raw.Bookmarks {
-		s := StreamByName(name)
+		s := catalog.StreamByName(name)
 		if s == nil {
 			continue // a stream of another version; kept out, harmless
 		}
@@ -78,7 +84,7 @@ func ParseState(b []byte, file string) (*State, error) {
 	return st, nil
 }
 
-func checkBookmark(s *Stream, bm *Bookmark) error {
+func checkBookmark(s *catalog.Stream, bm *Bookmark) error {
 	check := func(v any) error {
 		if v == nil {
 			return nil
@@ -99,102 +105,114 @@ func checkBookmark(s *Stream, bm *Bookmark) error {
 	return nil
 }
 
-// bookmarkValue normalises a bookmark value: an int64 of Unix seconds for
-// updated_time, a time.Time day for DATE/date.
-func bookmarkValue(s *Stream, v any) (any, bool) {
-	switch s.ReplicationKey {
-	case "updated_time":
-		switch x := v.(type) {
-		case json.Number:
-			n, err := x.Int64()
-			if err != nil {
-				f, ferr := x.Float64()
-				if ferr != nil {
-					return nil, false
-				}
-				n = int64(f)
-			}
-			return n, true
-		case int64:
-			return x, true
-		case float64:
-			return int64(x), true
-		case string:
-			if t, ok := parseDateTime(x); ok { // an RFC 3339 value from another tool
-				return t.Unix(), true
-			}
+// bookmarkValue reads a bookmark value of the stream's key type as a
+// time: Unix seconds or milliseconds as a JSON number (or an RFC 3339
+// string, as other tools write them), date-times and days as strings.
+func bookmarkValue(s *catalog.Stream, v any) (time.Time, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		return keyTime(s.KeyType, []byte(x))
+	case int64: // a value advance wrote
+		return keyTime(s.KeyType, strconv.AppendInt(nil, x, 10))
+	case float64:
+		return keyTime(s.KeyType, strconv.AppendFloat(nil, x, 'f', -1, 64))
+	case string:
+		if s.KeyType == catalog.UnixSeconds || s.KeyType == catalog.UnixMillis {
+			return parseDateTime(x)
 		}
-	case "DATE", "date":
-		if x, ok := v.(string); ok {
-			if t, err := ParseDate(x); err == nil {
-				return t, true
-			}
-		}
+		return keyTime(s.KeyType, []byte(strconv.Quote(x)))
 	}
-	return nil, false
+	return time.Time{}, false
 }
 
-// get returns the bookmark of a stream (and ad account, for partitioned
-// streams), normalised by bookmarkValue.
-func (st *State) get(s *Stream, account string) (any, bool) {
+// keyTime reads a raw JSON value of a replication key as a time.
+func keyTime(kt catalog.KeyType, raw []byte) (time.Time, bool) {
+	switch kt {
+	case catalog.UnixSeconds, catalog.UnixMillis:
+		n, ok := unixValue(raw)
+		if !ok {
+			return time.Time{}, false
+		}
+		if kt == catalog.UnixMillis {
+			return time.UnixMilli(n).UTC(), true
+		}
+		return time.Unix(n, 0).UTC(), true
+	case catalog.DateTime:
+		str, ok := jsonscan.StringValue(raw)
+		if !ok {
+			return time.Time{}, false
+		}
+		return parseDateTime(str)
+	case catalog.Day:
+		str, ok := jsonscan.StringValue(raw)
+		if !ok {
+			return time.Time{}, false
+		}
+		t, err := ParseDate(str)
+		return t, err == nil
+	}
+	return time.Time{}, false
+}
+
+// wireValue is a bookmark as the state file holds it, in the key's own type.
+func wireValue(kt catalog.KeyType, t time.Time) any {
+	switch kt {
+	case catalog.UnixSeconds:
+		return t.Unix()
+	case catalog.UnixMillis:
+		return t.UnixMilli()
+	case catalog.Day:
+		return t.Format(time.DateOnly)
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// get returns the bookmark of a stream, of the partition for partitioned
+// streams (the value of the context key the row names).
+func (st *State) get(s *catalog.Stream, partition string) (time.Time, bool) {
 	bm := st.Bookmarks[s.Name]
 	if bm == nil {
-		return nil, false
+		return time.Time{}, false
 	}
-	if !s.Partitioned {
+	if s.Partition == "" {
 		if bm.ReplicationKeyValue == nil {
-			return nil, false
+			return time.Time{}, false
 		}
 		return bookmarkValue(s, bm.ReplicationKeyValue)
 	}
 	for _, p := range bm.Partitions {
-		if p.Context["ad_account_id"] == account && p.ReplicationKeyValue != nil {
+		if p.Context[s.Partition] == partition && p.ReplicationKeyValue != nil {
 			return bookmarkValue(s, p.ReplicationKeyValue)
 		}
 	}
-	return nil, false
+	return time.Time{}, false
 }
 
 // advance sets a bookmark; it never moves one backwards.
-func (st *State) advance(s *Stream, account string, v any) {
-	if old, ok := st.get(s, account); ok && !after(v, old) {
+func (st *State) advance(s *catalog.Stream, partition string, v time.Time) {
+	if old, ok := st.get(s, partition); ok && !v.After(old) {
 		return
 	}
-	out := v
-	if t, ok := v.(time.Time); ok {
-		out = t.Format("2006-01-02")
-	}
+	out := wireValue(s.KeyType, v)
 	bm := st.Bookmarks[s.Name]
 	if bm == nil {
 		bm = &Bookmark{}
 		st.Bookmarks[s.Name] = bm
 	}
-	if !s.Partitioned {
+	if s.Partition == "" {
 		bm.ReplicationKey, bm.ReplicationKeyValue = s.ReplicationKey, out
 		return
 	}
 	for i := range bm.Partitions {
-		if bm.Partitions[i].Context["ad_account_id"] == account {
+		if bm.Partitions[i].Context[s.Partition] == partition {
 			bm.Partitions[i].ReplicationKey, bm.Partitions[i].ReplicationKeyValue = s.ReplicationKey, out
 			return
 		}
 	}
-	bm.Partitions = append(bm.Partitions, Partition{Context: map[string]string{"ad_account_id": account}, ReplicationKey: s.ReplicationKey, ReplicationKeyValue: out})
+	bm.Partitions = append(bm.Partitions, Partition{Context: map[string]string{s.Partition: partition}, ReplicationKey: s.ReplicationKey, ReplicationKeyValue: out})
 	sort.Slice(bm.Partitions, func(i, j int) bool {
-		return bm.Partitions[i].Context["ad_account_id"] < bm.Partitions[j].Context["ad_account_id"]
+		return bm.Partitions[i].Context[s.Partition] < bm.Partitions[j].Context[s.Partition]
 	})
-}
-
-func after(a, b any) bool {
-	switch x := a.(type) {
-	case int64:
-		y, _ := b.(int64)
-		return x > y
-	case time.Time:
-		y, _ := b.(time.Time)
-		return x.After(y)
-	}
-	return true
 }
 
 // clone returns a deep copy, for reading bookmarks while the writer owns the original.

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tap-pinterest/tap-pinterest/catalog"
 )
 
 func TestParseState(t *testing.T) {
@@ -21,17 +23,17 @@ func TestParseState(t *testing.T) {
 		}},
 		{"empty object", `{}`, "", nil},
 		{"partitions", `{"bookmarks":{"campaigns":{"partitions":[{"context":{"ad_account_id":"7"},"replication_key":"updated_time","replication_key_value":1700000000}]}}}`, "", func(t *testing.T, st *State) {
-			v, ok := st.get(StreamByName("campaigns"), "7")
-			if !ok || v.(int64) != 1700000000 {
+			v, ok := st.get(catalog.StreamByName("campaigns"), "7")
+			if !ok || v.Unix() != 1700000000 {
 				t.Errorf("got %v %v", v, ok)
 			}
-			if _, ok := st.get(StreamByName("campaigns"), "8"); ok {
+			if _, ok := st.get(catalog.StreamByName("campaigns"), "8"); ok {
 				t.Error("account 8 has no bookmark")
 			}
 		}},
 		{"a whole STATE message", `{"type":"STATE","value":{"bookmarks":{"user_account_analytics":{"replication_key":"date","replication_key_value":"2026-10-01"}}}}`, "", func(t *testing.T, st *State) {
-			v, ok := st.get(StreamByName("user_account_analytics"), "")
-			if !ok || v.(time.Time).Format(time.DateOnly) != "2026-10-01" {
+			v, ok := st.get(catalog.StreamByName("user_account_analytics"), "")
+			if !ok || v.Format(time.DateOnly) != "2026-10-01" {
 				t.Errorf("got %v %v", v, ok)
 			}
 		}},
@@ -63,11 +65,11 @@ func TestParseState(t *testing.T) {
 func TestStateAdvanceNeverBackwards(t *testing.T) {
 	t.Parallel()
 	st := &State{Bookmarks: map[string]*Bookmark{}}
-	camp := StreamByName("campaigns")
-	st.advance(camp, "2", int64(200))
-	st.advance(camp, "1", int64(100))
-	st.advance(camp, "1", int64(50)) // ignored
-	ua := StreamByName("user_account_analytics")
+	camp := catalog.StreamByName("campaigns")
+	st.advance(camp, "2", time.Unix(200, 0))
+	st.advance(camp, "1", time.Unix(100, 0))
+	st.advance(camp, "1", time.Unix(50, 0)) // ignored
+	ua := catalog.StreamByName("user_account_analytics")
 	d := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	st.advance(ua, "", d)
 	st.advance(ua, "", d.AddDate(0, 0, -3)) // ignored

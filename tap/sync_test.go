@@ -193,7 +193,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // keys returns the sorted primary keys of records, compound keys joined with "|".
 func keys(t *testing.T, stream string, recs []json.RawMessage) []string {
 	t.Helper()
-	kp := StreamByName(stream).KeyProperties
+	kp := catalog.StreamByName(stream).KeyProperties
 	out := make([]string, 0, len(recs))
 	for _, r := range recs {
 		var m map[string]any
@@ -302,14 +302,14 @@ func testFullSync(t *testing.T, size fixtures.Size, allColumns bool) {
 	}
 	// Bookmarks: one per ad account for every incremental ads stream, and the user analytics date.
 	for _, name := range []string{"campaigns", "ad_groups", "ads", "ad_account_analytics", "campaign_analytics", "ad_group_analytics", "ad_analytics"} {
-		s := StreamByName(name)
+		s := catalog.StreamByName(name)
 		for _, acct := range srv.Dataset().AdAccountIDs() {
 			if _, ok := res.final.get(s, acct); !ok {
 				t.Errorf("no bookmark for %s of ad account %s", name, acct)
 			}
 		}
 	}
-	if v, ok := res.final.get(StreamByName("ad_analytics"), srv.Dataset().AdAccountIDs()[0]); !ok || !v.(time.Time).Equal(to) {
+	if v, ok := res.final.get(catalog.StreamByName("ad_analytics"), srv.Dataset().AdAccountIDs()[0]); !ok || !v.Equal(to) {
 		t.Errorf("ad_analytics bookmark %v, want %s (yesterday)", v, to.Format(time.DateOnly))
 	}
 	checkCallCounts(t, srv, fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to})
@@ -354,11 +354,11 @@ func TestIncrementalSync(t *testing.T) {
 	for _, s := range []string{"campaigns", "ad_groups", "ads"} {
 		since := map[string]int64{}
 		for _, a := range srv.Dataset().AdAccountIDs() {
-			v, ok := first.final.get(StreamByName(s), a)
+			v, ok := first.final.get(catalog.StreamByName(s), a)
 			if !ok {
 				t.Fatalf("no %s bookmark for %s", s, a)
 			}
-			since[a] = v.(int64)
+			since[a] = v.Unix()
 		}
 		assertComplete(t, second, srv.Expect(fixtures.ExpectQuery{Statuses: statuses, Start: from, End: to, UpdatedSince: since}), s)
 	}
@@ -491,7 +491,7 @@ func TestDeniedAccountAndDeletedBoard(t *testing.T) {
 	from, to := analyticsRange(time.Now())
 	want := srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to})
 	assertComplete(t, res, want)
-	if _, ok := res.final.get(StreamByName("campaigns"), denied); ok {
+	if _, ok := res.final.get(catalog.StreamByName("campaigns"), denied); ok {
 		t.Error("a bookmark was written for the denied account")
 	}
 }
@@ -521,7 +521,7 @@ func TestQuotaStopsOneStream(t *testing.T) {
 	}
 	assertComplete(t, res, want, others...)
 	for _, a := range srv.Dataset().AdAccountIDs() {
-		if _, ok := res.final.get(StreamByName("ad_analytics"), a); ok {
+		if _, ok := res.final.get(catalog.StreamByName("ad_analytics"), a); ok {
 			t.Errorf("ad_analytics bookmark advanced for %s although its data was not read", a)
 		}
 	}
@@ -675,7 +675,7 @@ func TestShardsEqualFullSync(t *testing.T) {
 		}
 	}
 	// Each shard's state names only its own accounts, so shards never overwrite each other's bookmarks.
-	if _, ok := shardA.final.get(StreamByName("ads"), accounts[1]); ok {
+	if _, ok := shardA.final.get(catalog.StreamByName("ads"), accounts[1]); ok {
 		t.Error("shard A wrote a bookmark for an account of shard B")
 	}
 }

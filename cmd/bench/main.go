@@ -30,8 +30,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/fixtures"
-	"github.com/tap-pinterest/tap-pinterest/tap"
 )
 
 func main() {
@@ -272,7 +272,7 @@ func runIncumbent(data *fixtures.Dataset, outDir string, timeout time.Duration) 
 func rateBound(calls map[string]int) (time.Duration, string) {
 	perCat := map[string]int{}
 	total := 0
-	for _, s := range tap.Streams {
+	for _, s := range catalog.Streams {
 		perCat[s.Category] += calls[s.Op]
 		total += calls[s.Op]
 	}
@@ -326,7 +326,7 @@ func report(w io.Writer, size fixtures.Size, thr, narrow result, lat *result, la
 	row("wall time, pacing off", thr.wall.Round(10*time.Millisecond).String(), fmtF(incWall, "%.1fs"), ratio(incWall, thr.wall.Seconds()))
 	row("peak RSS", fmt.Sprintf("%.1f MB", float64(thr.maxRSS)/1e6), fmtF(incRSS/1e6, "%.1f MB"), ratio(incRSS, float64(thr.maxRSS)))
 	totalCalls, totalBound := 0, 0
-	for _, s := range tap.Streams {
+	for _, s := range catalog.Streams {
 		totalCalls += thr.calls[s.Op]
 		totalBound += bounds[s.Op]
 	}
@@ -334,7 +334,7 @@ func report(w io.Writer, size fixtures.Size, thr, narrow result, lat *result, la
 	if inc != nil {
 		row("API calls for a complete sync", fmt.Sprint(totalCalls), fmt.Sprintf("%d (projected)", inc.projectedCalls), ratio(float64(inc.projectedCalls), float64(totalCalls)))
 		ourAnalytics := 0
-		for _, s := range tap.Streams {
+		for _, s := range catalog.Streams {
 			if strings.HasSuffix(s.Name, "analytics") {
 				ourAnalytics += thr.calls[s.Op]
 			}
@@ -357,7 +357,7 @@ func report(w io.Writer, size fixtures.Size, thr, narrow result, lat *result, la
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stream\trecords\tAPI calls\tlower bound\tincumbent calls\tincumbent records\t")
-	for _, s := range tap.Streams {
+	for _, s := range catalog.Streams {
 		ic, ir := "–", "–"
 		if inc != nil {
 			ic, ir = fmt.Sprint(inc.requestsByOp[s.Op]), fmt.Sprint(inc.Records[s.Name])

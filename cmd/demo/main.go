@@ -20,8 +20,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/fixtures"
-	"github.com/tap-pinterest/tap-pinterest/tap"
 )
 
 func main() {
@@ -178,7 +178,7 @@ func report(r run, want map[string]int, calls, bounds map[string]int, full bool)
 		fmt.Fprintln(tw, "stream\trecords\tAPI calls\t")
 	}
 	totalRec, totalCalls, totalBound := 0, 0, 0
-	for _, s := range tap.Streams {
+	for _, s := range catalog.Streams {
 		op := s.Op
 		got := r.counts[s.Name]
 		totalRec += got

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/cmd/gen-schemas/schemagen"
 )
 
@@ -43,7 +44,7 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Fprintf(os.Stderr, "gen-schemas: spec %s\n", path)
-	for _, st := range schemagen.Streams {
+	for _, st := range catalog.Streams {
 		var s struct {
 			Properties map[string]json.RawMessage `json:"properties"`
 		}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/fixtures"
 	"github.com/tap-pinterest/tap-pinterest/tap"
 )
@@ -221,7 +222,7 @@ func parseOutput(t *testing.T, stdout string) output {
 		switch m.Type {
 		case "RECORD":
 			o.records[m.Stream] = append(o.records[m.Stream], m.Record)
-			s := tap.StreamByName(m.Stream)
+			s := catalog.StreamByName(m.Stream)
 			parts := make([]string, len(s.KeyProperties))
 			for i, k := range s.KeyProperties {
 				parts[i] = fmt.Sprint(m.Record[k])

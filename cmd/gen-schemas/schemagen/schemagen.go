@@ -89,7 +89,7 @@ const (
 	UserAnalytics
 )
 
-// Stream describes how one stream's schema is derived.
+// Stream is what the generator needs of one row of catalog.Streams.
 type Stream struct {
 	Name        string
 	OperationID string
@@ -111,45 +111,51 @@ type Stream struct {
 	// exist, added if the spec lacks them.
 	EnsureNullableStrings []string
 	// ObservedArrays are top-level fields the real API sends although the
-	// spec does not declare them, declared as free-form ["null","array"]
-	// (their item type is not documented anywhere).
+	// spec does not declare them, declared as free-form ["null","array"].
 	ObservedArrays []string
+	// Drop are fields left out of the schema (secrets).
+	Drop []string
 }
 
-// Pins: Pinterest's real responses carry `note` and `product_tags`, which
-// the spec's Pin lacks (the incumbent's recorded sandbox pins have
-// "note": "" and "product_tags": []; REFERENCE.md §13 and
-// peers/airbyte-source-pinterest.md §6). Declared so that they are kept.
-var (
-	pinStrings = []string{"board_id", "board_section_id", "note"}
-	pinArrays  = []string{"product_tags"}
-)
+// shapes maps a response shape to where its records sit in the 200
+// response and how their schema is assembled.
+var shapes = map[catalog.Shape]struct {
+	path []string
+	kind Kind
+}{
+	catalog.Paged:        {[]string{"properties.items", "items"}, Entity},
+	catalog.Items:        {[]string{"properties.items", "items"}, Entity},
+	catalog.Object:       {nil, Entity},
+	catalog.Rows:         {[]string{"items"}, AdsAnalytics},
+	catalog.DailyMetrics: {[]string{"additionalProperties", "properties.daily_metrics", "items"}, UserAnalytics},
+}
 
-var (
-	listItems    = []string{"properties.items", "items"}
-	rowItems     = []string{"items"}
-	dailyMetrics = []string{"additionalProperties", "properties.daily_metrics", "items"}
-)
+// FromRow derives the generator's view of one row of the stream table.
+func FromRow(r *catalog.Stream) (Stream, error) {
+	sh, ok := shapes[r.Shape]
+	if !ok {
+		return Stream{}, fmt.Errorf("stream %s: no schema rule for shape %d", r.Name, r.Shape)
+	}
+	st := Stream{Name: r.Name, OperationID: r.Op, Path: sh.path, Component: r.Schema.Component, Kind: sh.kind,
+		DateTimes: r.Schema.DateTimes, AddKeys: r.Schema.Keys, EnsureNullableStrings: r.Schema.NullableStrings,
+		ObservedArrays: r.Schema.ObservedArrays, Drop: r.Drop}
+	if sh.kind == AdsAnalytics {
+		st.KeyID = r.KeyProperties[0]
+	}
+	return st, nil
+}
 
-// Streams is the table of generated streams, in file-name order.
-var Streams = []Stream{
-	{Name: "ad_account_analytics", OperationID: "ad_account/analytics", Path: rowItems, Kind: AdsAnalytics, KeyID: "AD_ACCOUNT_ID"},
-	{Name: "ad_accounts", OperationID: "ad_accounts/list", Path: listItems, Component: "AdAccount", Kind: Entity},
-	{Name: "ad_analytics", OperationID: "ads/analytics", Path: rowItems, Kind: AdsAnalytics, KeyID: "AD_ID"},
-	{Name: "ad_group_analytics", OperationID: "ad_groups/analytics", Path: rowItems, Kind: AdsAnalytics, KeyID: "AD_GROUP_ID"},
-	{Name: "ad_groups", OperationID: "ad_groups/list", Path: listItems, Component: "AdGroupResponse", Kind: Entity},
-	{Name: "ads", OperationID: "ads/list", Path: listItems, Component: "AdResponse", Kind: Entity},
-	{Name: "board_pins", OperationID: "boards/list_pins", Path: listItems, Component: "Pin", Kind: Entity,
-		DateTimes: []string{"created_at"}, EnsureNullableStrings: pinStrings, ObservedArrays: pinArrays},
-	{Name: "board_section_pins", OperationID: "board_sections/list_pins", Path: listItems, Component: "Pin", Kind: Entity,
-		DateTimes: []string{"created_at"}, EnsureNullableStrings: pinStrings, ObservedArrays: pinArrays},
-	{Name: "board_sections", OperationID: "board_sections/list", Path: listItems, Component: "BoardSection", Kind: Entity,
-		AddKeys: []string{"board_id"}},
-	{Name: "boards", OperationID: "boards/list", Path: listItems, Component: "Board", Kind: Entity,
-		DateTimes: []string{"created_at", "board_pins_modified_at"}},
-	{Name: "campaign_analytics", OperationID: "campaigns/analytics", Path: rowItems, Kind: AdsAnalytics, KeyID: "CAMPAIGN_ID"},
-	{Name: "campaigns", OperationID: "campaigns/list", Path: listItems, Component: "CampaignResponse", Kind: Entity},
-	{Name: "user_account_analytics", OperationID: "user_account/analytics", Path: dailyMetrics, Component: "AnalyticsDailyMetrics", Kind: UserAnalytics},
+// Streams derives the generator's view of every row of catalog.Streams, in table order.
+func Streams() ([]Stream, error) {
+	out := make([]Stream, 0, len(catalog.Streams))
+	for i := range catalog.Streams {
+		st, err := FromRow(&catalog.Streams[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
 }
 
 // nestedNonStringIDs are nested id-like properties the spec types as numbers.
@@ -193,8 +199,12 @@ func Generate(specJSON []byte) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	files := make(map[string][]byte, len(Streams))
-	for _, st := range Streams {
+	streams, err := Streams()
+	if err != nil {
+		return nil, err
+	}
+	files := make(map[string][]byte, len(streams))
+	for _, st := range streams {
 		schema, err := sp.streamSchema(st)
 		if err != nil {
 			return nil, fmt.Errorf("stream %s: %w", st.Name, err)
@@ -797,6 +807,9 @@ func entityProps(st Stream, rec *node, props map[string]any) error {
 		return errors.New("record has no string `id`")
 	}
 	props["id"] = keyString
+	for _, k := range st.Drop {
+		delete(props, k)
+	}
 	for _, k := range st.AddKeys {
 		if p, ok := rec.Props[k]; ok && p.Type != "string" {
 			return fmt.Errorf("added key %s exists in the spec as %q", k, p.Type)
