@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/tap-pinterest/tap-pinterest/catalog"
 )
 
 // Description is the tap's one-line description.
@@ -63,6 +65,41 @@ func SettingsTable() string {
 	return b.String()
 }
 
+// shapeNotes say in the streams table how an endpoint is read.
+var shapeNotes = map[catalog.Shape]string{
+	catalog.Paged:        "paged by bookmark",
+	catalog.Items:        "one response",
+	catalog.Object:       "one record",
+	catalog.Rows:         "daily rows by date window",
+	catalog.DailyMetrics: "one record per day",
+}
+
+// StreamsTable returns the Markdown table of the streams, from the stream table.
+func StreamsTable() string {
+	var b strings.Builder
+	b.WriteString("| stream | endpoint | parent | key properties | replication | scopes | selected by default |\n|---|---|---|---|---|---|---|\n")
+	for i := range catalog.Streams {
+		s := &catalog.Streams[i]
+		how := shapeNotes[s.Shape]
+		if s.Batch != nil {
+			how += fmt.Sprintf(", %d %s a call", s.Batch.Size, s.Batch.Param)
+		}
+		parent, repl, def := "–", "FULL_TABLE", "no"
+		if s.Parent != "" {
+			parent = s.Parent
+		}
+		if s.Incremental() {
+			repl = "INCREMENTAL on `" + s.ReplicationKey + "`"
+		}
+		if s.SelectedByDefault {
+			def = "yes"
+		}
+		fmt.Fprintf(&b, "| %s | GET %s (%s) | %s | %s | %s | %s | %s |\n", s.Name, s.Path, how, parent,
+			strings.Join(s.KeyProperties, ", "), repl, strings.Join(s.Scopes, ", "), def)
+	}
+	return b.String()
+}
+
 // AboutMarkdown returns --about --format markdown.
 func AboutMarkdown() string {
 	var b strings.Builder
@@ -72,6 +109,8 @@ func AboutMarkdown() string {
 	}
 	b.WriteString("\n## Settings\n\n")
 	b.WriteString(SettingsTable())
+	b.WriteString("\n## Streams\n\n")
+	b.WriteString(StreamsTable())
 	fmt.Fprintf(&b, "\nEvery setting can also be given as an environment variable %s<SETTING> (e.g. %sCLIENT_SECRET).\n", EnvPrefix, EnvPrefix)
 	return b.String()
 }

@@ -109,10 +109,12 @@ func TestSelect(t *testing.T) {
 	if !sel.Streams["ad_groups"].FullTable || sel.Streams["ads"].FullTable {
 		t.Error("replication_method override")
 	}
-	// Without a catalog, everything.
+	// Without a catalog, every stream selected by default.
 	all, _ := Select(nil, cfg)
-	if len(all.Streams) != 13 {
-		t.Errorf("%d streams without a catalog", len(all.Streams))
+	for _, s := range catalog.Streams {
+		if _, ok := all.Streams[s.Name]; ok != s.SelectedByDefault {
+			t.Errorf("%s: selected without a catalog = %v, selected-by-default = %v", s.Name, ok, s.SelectedByDefault)
+		}
 	}
 }
 

@@ -29,3 +29,22 @@ func TestReadmeSettings(t *testing.T) {
 		t.Error("--about --format markdown does not contain the README table")
 	}
 }
+
+// TestReadmeStreams keeps the README's streams table equal to the stream table.
+func TestReadmeStreams(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := string(b)
+	begin := strings.Index(r, "<!-- streams:begin")
+	end := strings.Index(r, "<!-- streams:end -->")
+	if begin < 0 || end < begin {
+		t.Fatal("README has no streams markers")
+	}
+	got := r[strings.Index(r[begin:], "\n")+begin+1 : end]
+	if want := tap.StreamsTable(); got != want {
+		t.Errorf("README streams table is stale; replace it with the streams table of tap-pinterest --about --format markdown:\n%s", want)
+	}
+}
