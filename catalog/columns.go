@@ -4,8 +4,9 @@ package catalog
 // (ad_account/analytics, campaigns/analytics, ad_groups/analytics, ads/analytics):
 // the 175 values of components.parameters.query_columns in the official
 // OpenAPI description (5.23.0), in the spec's order. The spec declares no type
-// per column; ColumnType says how the tap declares each one, and the fake API
-// in fixtures/ produces values of that type, so both sides agree.
+// per column; ColumnType says how the tap declares each one. The fake API in
+// fixtures/ types its values from the spec on its own (fixtures/spectypes.go),
+// and a test there holds ColumnType against it, so a wrong type here fails.
 
 // AnalyticsColumns lists every column the sync analytics endpoints accept.
 var AnalyticsColumns = []string{
