@@ -250,8 +250,14 @@ func buildConfig(m map[string]any, source map[string]string, doc configSchemaDoc
 		}
 	}
 	sort.Strings(unknown)
+	known := schemaOrder()
+	typo := map[string]string{} // a valid setting → the unknown key that is probably it
 	for _, k := range unknown {
-		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: unknown setting %q is ignored (see tap-pinterest --about for the settings)", where(k), k))
+		hint := didYouMean(k, known)
+		if n := nearest(k, known); n != "" {
+			typo[n] = k
+		}
+		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: unknown setting %q is ignored%s (see tap-pinterest --about for the settings)", where(k), k, hint))
 		delete(m, k)
 	}
 	// Required settings first, with the message users most need.
@@ -262,6 +268,11 @@ func buildConfig(m map[string]any, source map[string]string, doc configSchemaDoc
 		}
 	}
 	if len(missing) > 0 {
+		for _, r := range missing {
+			if k, ok := typo[r]; ok {
+				return nil, usagef("%s: config is missing %q but has the unknown setting %q: did you mean %s?", where(k), r, k, r)
+			}
+		}
 		return nil, usagef("config is missing %s: set %s in the config file or as %s", strings.Join(quoteAll(missing), ", "), plural(missing, "it", "them"), envNames(missing))
 	}
 	res, err := gojsonschema.Validate(gojsonschema.NewBytesLoader(ConfigSchema), gojsonschema.NewGoLoader(jsonable(m)))

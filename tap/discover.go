@@ -3,6 +3,7 @@ package tap
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/tap/singer"
@@ -124,6 +125,9 @@ type SelectedStream struct {
 // the SCHEMA and the records.
 func Select(cat *catalog.Catalog, cfg *Config) (*Selection, error) {
 	sel := &Selection{Streams: map[string]SelectedStream{}}
+	if err := checkCatalogStreams(cat); err != nil {
+		return nil, err
+	}
 	for i := range catalog.Streams {
 		s := &catalog.Streams[i]
 		schema, err := streamSchema(s, cfg)
@@ -175,4 +179,31 @@ func WriteSchemas(w *singer.Writer, sel *Selection) error {
 		}
 	}
 	return w.Flush()
+}
+
+// checkCatalogStreams refuses a catalog that names streams this tap does
+// not have (a catalog of another tap, or a typo), naming each with the
+// nearest stream it does have.
+func checkCatalogStreams(cat *catalog.Catalog) error {
+	if cat == nil {
+		return nil
+	}
+	names := make([]string, len(catalog.Streams))
+	for i := range catalog.Streams {
+		names[i] = catalog.Streams[i].Name
+	}
+	var unknown []string
+	for _, e := range cat.Streams {
+		name := e.TapStreamID
+		if name == "" {
+			name = e.Stream
+		}
+		if catalog.StreamByName(name) == nil {
+			unknown = append(unknown, fmt.Sprintf("%q%s", name, didYouMean(name, names)))
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	return usagef("the catalog names streams tap-pinterest does not have: %s; run tap-pinterest --discover for a catalog of this tap", strings.Join(unknown, ", "))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tap-pinterest/tap-pinterest/catalog"
@@ -26,6 +27,48 @@ import (
 // RFC 3339 strings, days as YYYY-MM-DD.
 type State struct {
 	Bookmarks map[string]*Bookmark `json:"bookmarks"`
+	// foreign are bookmarks of streams this version does not know (a
+	// stream renamed, or a state written by another version): carried
+	// through unchanged, so that going back and forth loses nothing.
+	foreign map[string]json.RawMessage
+	// Warnings say what ParseState noticed (an envelope unwrapped, an
+	// empty file), for the caller to log.
+	Warnings []string `json:"-"`
+}
+
+// MarshalJSON writes the known bookmarks and the foreign ones.
+func (st *State) MarshalJSON() ([]byte, error) {
+	all := make(map[string]any, len(st.Bookmarks)+len(st.foreign))
+	for k, v := range st.foreign {
+		all[k] = v
+	}
+	for k, v := range st.Bookmarks {
+		all[k] = v
+	}
+	return json.Marshal(struct {
+		Bookmarks map[string]any `json:"bookmarks"`
+	}{all})
+}
+
+// CheckSelected returns a warning when the state has bookmarks but none
+// of a selected stream: the run is then a full sync, which a state meant
+// for this tap would not cause.
+func (st *State) CheckSelected(sel *Selection, file string) string {
+	var found []string
+	for name := range st.Bookmarks {
+		if _, ok := sel.Streams[name]; ok {
+			return ""
+		}
+		found = append(found, name)
+	}
+	for name := range st.foreign {
+		found = append(found, name)
+	}
+	if len(found) == 0 {
+		return ""
+	}
+	sort.Strings(found)
+	return fmt.Sprintf("state file %s has bookmarks of %s but none of a selected stream: a full sync of the selected streams follows", file, strings.Join(found, ", "))
 }
 
 // Bookmark is one stream's bookmark, or its partitions.
@@ -43,11 +86,15 @@ type Partition struct {
 }
 
 // ParseState reads a state file. It accepts {} and also a whole STATE
-// message ({"type": "STATE", "value": {...}}), which people often save.
+// message ({"type": "STATE", "value": {...}}), which people often save, and
+// the envelope `meltano state get` prints ({"singer_state": {...}}).
 func ParseState(b []byte, file string) (*State, error) {
 	b = bytes.TrimSpace(b)
-	st := &State{Bookmarks: map[string]*Bookmark{}}
+	st := &State{Bookmarks: map[string]*Bookmark{}, foreign: map[string]json.RawMessage{}}
 	if len(b) == 0 {
+		if file != "" {
+			st.Warnings = append(st.Warnings, fmt.Sprintf("state file %s is empty: a full sync follows", file))
+		}
 		return st, nil
 	}
 	var probe map[string]json.RawMessage
@@ -56,6 +103,10 @@ func ParseState(b []byte, file string) (*State, error) {
 	}
 	if v, ok := probe["value"]; ok && string(probe["type"]) == `"STATE"` {
 		b = v
+	}
+	if v, ok := probe["singer_state"]; ok && probe["bookmarks"] == nil {
+		b = v
+		st.Warnings = append(st.Warnings, fmt.Sprintf("state file %s: read the bookmarks inside Meltano's {\"singer_state\": ...} envelope", file))
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -68,7 +119,8 @@ func ParseState(b []byte, file string) (*State, error) {
 	for name, rb := range raw.Bookmarks {
 		s := catalog.StreamByName(name)
 		if s == nil {
-			continue // a stream of another version; kept out, harmless
+			st.foreign[name] = rb
+			continue
 		}
 		var bm Bookmark
 		d := json.NewDecoder(bytes.NewReader(rb))

@@ -37,7 +37,17 @@ func TestParseState(t *testing.T) {
 				t.Errorf("got %v %v", v, ok)
 			}
 		}},
-		{"unknown stream ignored", `{"bookmarks":{"old_stream":{"x":1}}}`, "", nil},
+		{"unknown stream carried through", `{"bookmarks":{"old_stream":{"x":1}}}`, "", func(t *testing.T, st *State) {
+			b, _ := json.Marshal(st)
+			if string(b) != `{"bookmarks":{"old_stream":{"x":1}}}` {
+				t.Errorf("a bookmark of an unknown stream must survive: %s", b)
+			}
+		}},
+		{"meltano envelope", `{"singer_state":{"bookmarks":{"user_account_analytics":{"replication_key":"date","replication_key_value":"2026-10-01"}}}}`, "", func(t *testing.T, st *State) {
+			if _, ok := st.get(catalog.StreamByName("user_account_analytics"), ""); !ok || len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "singer_state") {
+				t.Errorf("envelope not unwrapped or not said: %v", st.Warnings)
+			}
+		}},
 		{"bad date", `{"bookmarks":{"ad_analytics":{"partitions":[{"context":{"ad_account_id":"1"},"replication_key":"DATE","replication_key_value":"yesterday"}]}}}`, "bookmarks.ad_analytics", nil},
 		{"not json", `{"bookmarks":`, "is not a JSON object", nil},
 		{"wrong shape", `{"bookmarks":{"campaigns":[1]}}`, "bookmarks.campaigns", nil},

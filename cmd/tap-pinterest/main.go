@@ -304,10 +304,20 @@ func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *logging.
 		if err != nil {
 			return err
 		}
+		for _, w := range state.Warnings {
+			log.Warn(w)
+		}
 	}
 	sel, err := tap.Select(cat, cfg)
 	if err != nil {
+		var ue *tap.UsageError
+		if errors.As(err, &ue) && catPath != "" {
+			return &tap.UsageError{Msg: fmt.Sprintf("catalog file %s: %s", catPath, ue.Msg)}
+		}
 		return err
+	}
+	if w := state.CheckSelected(sel, c.String("state")); w != "" {
+		log.Warn(w)
 	}
 	if c.Bool("test-schema") {
 		return tap.WriteSchemas(singer.NewWriter(stdout), sel)

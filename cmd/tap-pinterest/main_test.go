@@ -92,6 +92,8 @@ func TestBadInput(t *testing.T) {
 		{"bad state", []string{"--config", good, "--state", write(t, dir, "state.json", `{"bookmarks":{"ads":{"partitions":[{"context":{"ad_account_id":"1"},"replication_key_value":"x"}]}}}`)}, nil, 2, "state.json: bookmarks.ads"},
 		{"state not json", []string{"--config", good, "--state", write(t, dir, "state2.json", `nope`)}, nil, 2, "state2.json is not a JSON object"},
 		{"bad log level", []string{"--config", good, "--log-level", "loud"}, nil, 2, "--log-level"},
+		{"setting typo", []string{"--config", write(t, dir, "typo.json", `{"client_id":"a","client_secert":"zzzzzzzz","refresh_token":"yyyyyyyy"}`)}, nil, 2, `unknown setting "client_secert": did you mean client_secret?`},
+		{"catalog of another tap", []string{"--config", good, "--catalog", write(t, dir, "other.json", `{"streams":[{"tap_stream_id":"orders","stream":"orders","schema":{},"metadata":[]},{"tap_stream_id":"board","stream":"board","schema":{},"metadata":[]}]}`)}, nil, 2, `"orders", "board" (did you mean boards?)`},
 		{"bad about format", []string{"--about", "--format", "yaml"}, nil, 2, "--format"},
 	}
 	for _, tc := range cases {
