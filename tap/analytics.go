@@ -6,7 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
+	"strings"
+	"sync"
 	"time"
+
+	"github.com/tap-pinterest/tap-pinterest/catalog"
 )
 
 // window returns the days to read for a partition, inclusive: from the
@@ -34,15 +39,85 @@ func (s *Syncer) window(p *plan, partition string) (from, to time.Time, ok bool)
 		}
 	}
 	if from.Before(oldest) {
-		if !s.cfg.StartDate.IsZero() && s.cfg.StartDate.Before(oldest) {
-			s.clampOnce.Do(func() {
-				s.log.Warn(fmt.Sprintf("start_date %s is older than Pinterest's %d-day analytics look-back; analytics start at %s (entities are not affected)", s.cfg.StartDate.Format(time.DateOnly), p.s.Window.Back+1, oldest.Format(time.DateOnly)))
-			})
+		if p.selected {
+			s.gaps.add(p.s, describePartition(p.s, partition), from, minTime(oldest.AddDate(0, 0, -1), to))
 		}
 		from = oldest
 	}
 	return from, to, !from.After(to)
 }
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// describePartition names a partition for messages ("ad account 42").
+func describePartition(st *catalog.Stream, partition string) string {
+	if st.Partition == "" {
+		return ""
+	}
+	return strings.ReplaceAll(strings.TrimSuffix(st.Partition, "_id"), "_", " ") + " " + partition
+}
+
+// gaps are the days a run was asked for but could not read, because they
+// are older than an endpoint reaches: said per stream at the end of the run
+// and in its summary, never clamped in silence.
+type gaps struct {
+	mu sync.Mutex
+	by map[string]*gap
+}
+
+type gap struct {
+	from, to time.Time
+	parts    []string
+	back     int
+}
+
+func (g *gaps) add(st *catalog.Stream, part string, from, to time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.by == nil {
+		g.by = map[string]*gap{}
+	}
+	x := g.by[st.Name]
+	if x == nil {
+		x = &gap{from: from, to: to, back: st.Window.Back + 1}
+		g.by[st.Name] = x
+	}
+	if from.Before(x.from) {
+		x.from = from
+	}
+	if to.After(x.to) {
+		x.to = to
+	}
+	if part != "" {
+		x.parts = append(x.parts, part)
+	}
+}
+
+// lines returns one message per stream with a gap, sorted.
+func (g *gaps) lines() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []string
+	for name, x := range g.by {
+		where := ""
+		if len(x.parts) > 0 {
+			sort.Strings(x.parts)
+			where = " for " + strings.Join(x.parts, ", ")
+		}
+		out = append(out, fmt.Sprintf("%s: %s to %s%s not read: older than the %d days Pinterest's synchronous analytics reach back (start_date or the bookmark asked for them); entities are not affected", name,
+			x.from.Format(time.DateOnly), x.to.Format(time.DateOnly), where, x.back))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Gaps lists the date ranges the run could not read, one line per stream.
+func (s *Syncer) Gaps() []string { return s.gaps.lines() }
 
 // windows splits [from, to] into spans of at most days days.
 func windows(from, to time.Time, days int) [][2]time.Time {

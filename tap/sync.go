@@ -53,7 +53,7 @@ type Syncer struct {
 	today  time.Time
 	now    time.Time
 
-	clampOnce  sync.Once
+	gaps       gaps
 	urlTooLong sync.Once
 	// sems bound the items of each parent stream whose children run at once
 	// (ad accounts, boards, sections): one semaphore per level, so that a
@@ -166,6 +166,9 @@ func (s *Syncer) Run(ctx context.Context, w *singer.Writer) error {
 	}
 	wg.Wait()
 	s.warnDropped()
+	for _, g := range s.gaps.lines() {
+		s.log.Warn(g)
+	}
 	close(s.out.ch)
 	if werr := <-done; werr != nil {
 		return werr

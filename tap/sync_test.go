@@ -465,8 +465,9 @@ func TestFieldSelectionAndFilters(t *testing.T) {
 	if strings.Contains(res.logs, "does not declare") {
 		t.Errorf("a field the user deselected was reported as unknown:\n%s", res.logs)
 	}
-	if n := strings.Count(res.logs, "older than Pinterest's 90-day analytics look-back"); n != 1 {
-		t.Errorf("start_date clamp warned %d times, want once:\n%s", n, res.logs)
+	oldest := time.Now().UTC().AddDate(0, 0, -90).Format(time.DateOnly)
+	if n := strings.Count(res.logs, "campaign_analytics: 2020-01-01 to "+oldest+" for ad account "+accounts[0]+" not read"); n != 1 {
+		t.Errorf("the unread range before the 90-day look-back was said %d times, want once with stream, dates and account:\n%s", n, res.logs)
 	}
 	if calls := srv.CountByOp(); calls["boards/list"] != 0 || calls["ad_groups/list"] != 0 {
 		t.Errorf("unselected streams were fetched: %v", calls)

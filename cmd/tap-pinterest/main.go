@@ -345,7 +345,11 @@ func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *logging.
 	if len(names) > 0 {
 		detail = " (" + strings.Join(names, " ") + ")"
 	}
-	log.Info(fmt.Sprintf("sync finished in %s: %d records%s, %d requests, %d retries", time.Since(start).Round(time.Millisecond), total, detail, reqs, retries))
+	unread := ""
+	if g := syncer.Gaps(); len(g) > 0 {
+		unread = fmt.Sprintf("; NOT READ (older than Pinterest serves): %s", strings.Join(g, "; "))
+	}
+	log.Info(fmt.Sprintf("sync finished in %s: %d records%s, %d requests, %d retries%s", time.Since(start).Round(time.Millisecond), total, detail, reqs, retries, unread))
 	return err
 }
 
