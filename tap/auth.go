@@ -9,11 +9,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/tap-pinterest/tap-pinterest/tap/atomicfile"
 	"github.com/tap-pinterest/tap-pinterest/tap/logging"
 	"golang.org/x/oauth2"
 )
@@ -121,7 +121,7 @@ func (t *tokenSource) refreshLocked(ctx context.Context) error {
 	if tr.RefreshToken != "" && tr.RefreshToken != t.refresh {
 		t.refresh = tr.RefreshToken
 		if t.file != "" {
-			if err := writeFileAtomic(t.file, []byte(tr.RefreshToken+"\n")); err != nil {
+			if err := atomicfile.Write(t.file, []byte(tr.RefreshToken+"\n"), 0o600); err != nil {
 				return fmt.Errorf("refresh_token_file %s cannot be written, so the refresh token Pinterest just rotated (%v)); the tap stops rather than lose it: fix the file's directory or permissions", t.file, rootCause(err))
 			}
 			t.log.Info("Pinterest rotated the refresh token; saved the new one", "refresh_token_file", t.file)
@@ -137,32 +137,4 @@ func (t *tokenSource) refreshLocked(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// directory, with mode 0600, so that a crash never leaves a half-written token.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tap-pinterest-token-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
