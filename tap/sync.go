@@ -15,6 +15,7 @@ import (
 
 	"github.com/tap-pinterest/tap-pinterest/tap/bufpool"
 	"github.com/tap-pinterest/tap-pinterest/tap/jsonscan"
+	"github.com/tap-pinterest/tap-pinterest/tap/pinterest"
 	"github.com/tap-pinterest/tap-pinterest/tap/singer"
 )
 
@@ -47,7 +48,7 @@ func (p *plan) bookmarkProperties() []string { return p.s.bookmarkProperties(p.f
 // Syncer runs one sync.
 type Syncer struct {
 	cfg    *Config
-	client *Client
+	client *pinterest.Client
 	log    *slog.Logger
 	plans  map[string]*plan
 	order  []*plan
@@ -73,7 +74,7 @@ type Options struct {
 }
 
 // NewSyncer prepares a sync of the selected streams of cat (every stream when cat is nil).
-func NewSyncer(cfg *Config, client *Client, log *slog.Logger, sel *Selection, state *State, opt Options) (*Syncer, error) {
+func NewSyncer(cfg *Config, client *pinterest.Client, log *slog.Logger, sel *Selection, state *State, opt Options) (*Syncer, error) {
 	now := time.Now().UTC()
 	if opt.Now != nil {
 		now = opt.Now().UTC()
@@ -123,7 +124,7 @@ func NewSyncer(cfg *Config, client *Client, log *slog.Logger, sel *Selection, st
 // what was written.
 func (s *Syncer) Run(ctx context.Context, w *singer.Writer) error {
 	// Credentials first: a rejected refresh token is one clear error, before any output.
-	if _, err := s.client.tokens.token(ctx); err != nil {
+	if err := s.client.Authenticate(ctx); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -188,7 +189,7 @@ func (s *Syncer) fail(p *plan, err error) {
 		return
 	}
 	s.failures.add(p.s.Name, err)
-	var ae *AuthError
+	var ae *pinterest.AuthError
 	if errors.As(err, &ae) {
 		s.out.abort(err)
 	}
@@ -205,7 +206,7 @@ func expand(path string, ctx map[string]string) string {
 // skippable says whether an error of a child request means "this parent
 // is gone or not ours" (warn and go on) rather than a failure.
 func skippable(err error) (int, bool) {
-	var ae *APIError
+	var ae *pinterest.APIError
 	if errors.As(err, &ae) && (ae.Status == http.StatusForbidden || ae.Status == http.StatusNotFound || ae.Status == http.StatusConflict) {
 		return ae.Status, true
 	}
@@ -264,12 +265,12 @@ func (s *Syncer) runList(ctx context.Context, p *plan, pctx map[string]string) e
 			if bookmark != "" {
 				q.Set("bookmark", bookmark)
 			}
-			rep, err := s.client.get(ctx, st.Name, st.Op, st.Category, path, q)
+			rep, err := s.client.Get(ctx, pinterest.Request{Stream: st.Name, Op: st.Op, Category: st.Category, Path: path, Query: q})
 			if err != nil {
 				return err
 			}
-			items := jsonscan.Member(rep.body, "items")
-			bookmark, _ = jsonscan.StringValue(jsonscan.Member(rep.body, "bookmark"))
+			items := jsonscan.Member(rep.Body, "items")
+			bookmark, _ = jsonscan.StringValue(jsonscan.Member(rep.Body, "bookmark"))
 			var lines []byte
 			if p.selected {
 				lines = bufpool.Get(len(items) + len(items)/8 + 4096)[:0]
@@ -334,7 +335,7 @@ func (s *Syncer) runList(ctx context.Context, p *plan, pctx map[string]string) e
 				}
 				return end, nil
 			})
-			rep.release() // before waiting on anything: the page was copied into lines and children
+			rep.Release() // before waiting on anything: the page was copied into lines and children
 			if err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
@@ -540,12 +541,12 @@ func (s *Syncer) fetchRows(ctx context.Context, p *plan, path string, q url.Valu
 		return ctx.Err()
 	}
 	defer func() { <-s.analytics }()
-	rep, err := s.client.get(ctx, p.s.Name, p.s.Op, p.s.Category, path, q)
+	rep, err := s.client.Get(ctx, pinterest.Request{Stream: p.s.Name, Op: p.s.Op, Category: p.s.Category, Path: path, Query: q})
 	if err != nil {
 		return err
 	}
-	defer rep.release()
-	body := rep.body
+	defer rep.Release()
+	body := rep.Body
 	if rows != nil {
 		body = rows(body)
 		if body == nil {
@@ -622,7 +623,7 @@ func (s *Syncer) fetchBatch(ctx context.Context, p *plan, path string, ids []str
 	q := s.analyticsQuery(w[0], w[1])
 	q[p.s.IDParam] = ids
 	err := s.fetchRows(ctx, p, path, q, pctx, nil)
-	var ae *APIError
+	var ae *pinterest.APIError
 	if errors.As(err, &ae) && ae.Status == http.StatusRequestURITooLong && len(ids) > 1 {
 		s.urlTooLong.Do(func() {
 			s.log.Warn(fmt.Sprintf("Pinterest refused a URL of %d ids as too long (HTTP 414); splitting analytics batches, which costs more calls", len(ids)))
