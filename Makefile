@@ -38,6 +38,7 @@ generate:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzScan -fuzztime $(FUZZTIME) ./tap/jsonscan/
+	$(GO) test -run '^$$' -fuzz FuzzValid -fuzztime $(FUZZTIME) ./tap/jsonscan/
 	$(GO) test -run '^$$' -fuzz FuzzParseState -fuzztime $(FUZZTIME) ./tap/
 	$(GO) test -run '^$$' -fuzz FuzzLoadConfig -fuzztime $(FUZZTIME) ./tap/
 	$(GO) test -run '^$$' -fuzz FuzzParseCatalog -fuzztime $(FUZZTIME) ./catalog/

@@ -9,6 +9,9 @@ import (
 	"github.com/tap-pinterest/tap-pinterest/catalog"
 )
 
+// Version of the tap; release builds set it with -ldflags "-X ...tap.Version=v1.2.3".
+var Version = "0.1.0"
+
 // Description is the tap's one-line description.
 const Description = "Singer tap for Pinterest API v5: boards, sections, pins and account analytics; ad accounts, campaigns, ad groups, ads and their daily analytics."
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tap-pinterest/tap-pinterest/catalog"
+	"github.com/tap-pinterest/tap-pinterest/tap/pinterest"
 )
 
 // window returns the days to read for a partition, inclusive: from the
@@ -189,7 +190,7 @@ func (s *Syncer) readBatch(ctx context.Context, p *plan, path string, q url.Valu
 		q[p.s.Batch.Param] = ids
 	}
 	err := s.readRows(ctx, p, path, q, pctx)
-	var ae *APIError
+	var ae *pinterest.APIError
 	if errors.As(err, &ae) && ae.Status == http.StatusRequestURITooLong && len(ids) > 1 {
 		s.urlTooLong.Do(func() {
 			s.log.Warn(fmt.Sprintf("Pinterest refused a URL of %d ids as too long (HTTP 414); splitting analytics batches, which costs more calls", len(ids)))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/tap/jsonscan"
+	"github.com/tap-pinterest/tap-pinterest/tap/pinterest"
 )
 
 // ConfigSchema is the JSON Schema of the tap's settings: the source of
@@ -66,6 +67,32 @@ type UsageError struct{ Msg string }
 func (e *UsageError) Error() string { return e.Msg }
 
 func usagef(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
+
+// ClientOptions are the settings of the Pinterest client for this config.
+func (c *Config) ClientOptions() pinterest.Options {
+	return pinterest.Options{
+		BaseURL:          c.BaseURL,
+		ClientID:         c.ClientID,
+		ClientSecret:     c.ClientSecret,
+		RefreshToken:     c.RefreshToken,
+		RefreshTokenFile: c.RefreshTokenFile,
+		RatePerSecond:    c.RatePerSecond,
+		RatePerMinute:    c.RatePerMinute,
+		RequestTimeout:   c.RequestTimeout,
+		MaxRetryWait:     c.MaxRetryWait,
+		UserAgent:        "tap-pinterest/" + Version,
+	}
+}
+
+// LoadRefreshTokenFile returns the refresh token kept in path, "" when the
+// file does not exist yet; a file that cannot be read is a usage error.
+func LoadRefreshTokenFile(path string) (string, error) {
+	tok, err := pinterest.LoadRefreshTokenFile(path)
+	if err != nil {
+		return "", &UsageError{Msg: err.Error()}
+	}
+	return tok, nil
+}
 
 type schemaProp struct {
 	Type    any             `json:"type"`

@@ -9,12 +9,13 @@ import (
 	"sync"
 
 	"github.com/tap-pinterest/tap-pinterest/catalog"
+	"github.com/tap-pinterest/tap-pinterest/tap/pinterest"
 )
 
 // skippable says whether an error of a child request means "this parent
 // is gone or not ours" (warn and go on) rather than a failure.
 func skippable(err error) (int, bool) {
-	var ae *APIError
+	var ae *pinterest.APIError
 	if errors.As(err, &ae) && (ae.Status == http.StatusForbidden || ae.Status == http.StatusNotFound || ae.Status == http.StatusConflict) {
 		return ae.Status, true
 	}

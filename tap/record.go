@@ -315,3 +315,12 @@ func unixValue(raw []byte) (int64, bool) {
 	}
 	return 0, false
 }
+
+// snippet returns the start of a body for a message, on one line.
+func snippet(b []byte) string {
+	s := string(bytes.TrimSpace(b[:min(len(b), 4096)]))
+	if len(s) > 120 {
+		s = s[:120] + "..."
+	}
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/tap/bufpool"
 	"github.com/tap-pinterest/tap-pinterest/tap/jsonscan"
+	"github.com/tap-pinterest/tap-pinterest/tap/pinterest"
 	"github.com/tap-pinterest/tap-pinterest/tap/singer"
 )
 
@@ -72,12 +73,12 @@ func expand(path string, ctx map[string]string) string {
 // get is the engine's one way to Pinterest: it reads one response and
 // hands its body to use, then releases it.
 func (s *Syncer) get(ctx context.Context, p *plan, path string, q url.Values, use func(body []byte) error) error {
-	rep, err := s.client.get(ctx, p.s.Name, p.s.Op, p.s.Category, path, q)
+	rep, err := s.client.Get(ctx, pinterest.Request{Stream: p.s.Name, Op: p.s.Op, Category: p.s.Category, Path: path, Query: q})
 	if err != nil {
 		return err
 	}
-	defer rep.release()
-	if err := use(rep.body); err != nil {
+	defer rep.Release()
+	if err := use(rep.Body); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tap-pinterest/tap-pinterest/catalog"
+	"github.com/tap-pinterest/tap-pinterest/tap/pinterest"
 	"github.com/tap-pinterest/tap-pinterest/tap/singer"
 )
 
@@ -44,7 +45,7 @@ type plan struct {
 // Syncer runs one sync.
 type Syncer struct {
 	cfg    *Config
-	client *Client
+	client *pinterest.Client
 	log    *slog.Logger
 	plans  map[string]*plan
 	order  []*plan
@@ -70,7 +71,7 @@ type Options struct {
 }
 
 // NewSyncer prepares a sync of the selected streams.
-func NewSyncer(cfg *Config, client *Client, log *slog.Logger, sel *Selection, state *State, opt Options) (*Syncer, error) {
+func NewSyncer(cfg *Config, client *pinterest.Client, log *slog.Logger, sel *Selection, state *State, opt Options) (*Syncer, error) {
 	now := time.Now().UTC()
 	if opt.Now != nil {
 		now = opt.Now().UTC()
@@ -205,7 +206,7 @@ func (s *Syncer) fail(p *plan, err error) {
 		return
 	}
 	s.failures.add(p.s.Name, err)
-	var ae *AuthError
+	var ae *pinterest.AuthError
 	if errors.As(err, &ae) {
 		s.out.abort(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/fixtures"
 	"github.com/tap-pinterest/tap-pinterest/tap/logging"
+	"github.com/tap-pinterest/tap-pinterest/tap/pinterest"
 	"github.com/tap-pinterest/tap-pinterest/tap/singer"
 )
 
@@ -95,8 +96,9 @@ func runSync(t *testing.T, srv *fixtures.Server, o runOpts) syncResult {
 	var logs bytes.Buffer
 	red := &logging.Redactor{}
 	log := logging.NewLogger(&lockedWriter{w: &logs}, logging.LevelInfo, red)
-	client := NewClient(cfg, log, red)
-	client.retryBase = 10 * time.Millisecond
+	opts := cfg.ClientOptions()
+	opts.RetryBase = 10 * time.Millisecond
+	client := pinterest.NewClient(opts, log, red)
 	sel, err := Select(o.catalog, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -573,7 +575,7 @@ func TestRefreshTokenRotationIsKept(t *testing.T) {
 	}
 	// Without the file, the configured (first, now revoked) token fails clearly.
 	third := runSync(t, srv, runOpts{catalog: cat})
-	var ae *AuthError
+	var ae *pinterest.AuthError
 	if !errorsAs(third.err, &ae) {
 		t.Errorf("a revoked refresh token must be an AuthError, got %v", third.err)
 	}

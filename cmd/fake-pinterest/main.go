@@ -22,11 +22,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/tap-pinterest/tap-pinterest/fixtures"
+	"github.com/tap-pinterest/tap-pinterest/tap/atomicfile"
 )
 
 func main() {
@@ -102,7 +102,7 @@ func run(args []string) error {
 	base := "http://" + ln.Addr().String() + "/v5"
 	fmt.Fprintf(os.Stderr, "fake-pinterest: serving the %s dataset (seed %d) at %s\n", sz.Name, *seed, base)
 	if *readyFile != "" {
-		if err := writeFileAtomic(*readyFile, []byte(base+"\n")); err != nil {
+		if err := atomicfile.Write(*readyFile, []byte(base+"\n"), 0o600); err != nil {
 			return err
 		}
 	}
@@ -166,24 +166,7 @@ func writeExpect(path string, d *fixtures.Dataset, now time.Time, start, end str
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(out, '\n'))
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".fake-pinterest-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, append(out, '\n'), 0o600)
 }
 
 type statusRecorder struct {

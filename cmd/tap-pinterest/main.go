@@ -27,6 +27,7 @@ import (
 	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/tap"
 	"github.com/tap-pinterest/tap-pinterest/tap/logging"
+	"github.com/tap-pinterest/tap-pinterest/tap/pinterest"
 	"github.com/tap-pinterest/tap-pinterest/tap/singer"
 )
 
@@ -76,6 +77,10 @@ func exitSignal(s os.Signal) int {
 	}
 	return 1
 }
+
+// retryBase is the client's first backoff interval; 0 is its default (1 s).
+// The in-process tests lower it, since their fault injection retries a lot.
+var retryBase time.Duration
 
 // run is the whole program, testable in-process.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
@@ -275,7 +280,9 @@ func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *logging.
 	}
 	redact.Add(cfg.ClientSecret)
 	redact.Add(cfg.RefreshToken)
-	client := tap.NewClient(cfg, log, redact)
+	opts := cfg.ClientOptions()
+	opts.RetryBase = retryBase
+	client := pinterest.NewClient(opts, log, redact)
 	if c.Bool("test") {
 		return tap.Check(c.Context, client, log)
 	}

@@ -20,7 +20,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	tap.DefaultRetryBase = 20 * time.Millisecond // fault tests retry a lot; real runs start at 1 s
+	retryBase = 20 * time.Millisecond // fault tests retry a lot; real runs start at 1 s
 	os.Exit(m.Run())
 }
 

@@ -42,6 +42,9 @@ func FuzzScan(f *testing.F) {
 		err := EachMember(b, func(k, v []byte) error { n++; return nil })
 		_ = EachElement(b, func([]byte) error { return nil })
 		_, _ = StringValue(b)
+		if Valid(b) != json.Valid(b) {
+			t.Fatalf("Valid(%q) = %v, encoding/json says %v", b, Valid(b), json.Valid(b))
+		}
 		if !json.Valid(b) {
 			return
 		}

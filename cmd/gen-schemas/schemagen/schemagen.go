@@ -75,6 +75,7 @@ import (
 	"strings"
 
 	"github.com/tap-pinterest/tap-pinterest/catalog"
+	"github.com/tap-pinterest/tap-pinterest/tap/atomicfile"
 )
 
 // Kind tells how a stream's schema is assembled.
@@ -241,33 +242,12 @@ func Run(specPath, outDir string) (map[string][]byte, error) {
 }
 
 // writeAtomic replaces path in one rename, so a concurrent build never embeds
-// a half-written file.
+// a half-written file; an unchanged file is left alone.
 func writeAtomic(path string, b []byte) error {
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
 		return nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return atomicfile.Write(path, b, 0o644)
 }
 
 func encode(v any) ([]byte, error) {

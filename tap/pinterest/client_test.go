@@ -1,4 +1,4 @@
-package tap
+package pinterest
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 
 // testClient returns a client for a server whose token endpoint always
 // succeeds and whose other routes are answered by h.
-func testClient(t *testing.T, h http.HandlerFunc, tweak func(*Config)) (*Client, *strings.Builder) {
+func testClient(t *testing.T, h http.HandlerFunc, tweak func(*Options)) (*Client, *strings.Builder) {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v5/oauth/token" {
@@ -33,16 +33,15 @@ func testClient(t *testing.T, h http.HandlerFunc, tweak func(*Config)) (*Client,
 		h(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	cfg := &Config{ClientID: "cid", ClientSecret: "csecret-xyz", RefreshToken: "refresh-abc", BaseURL: srv.URL + "/v5",
+	o := Options{ClientID: "cid", ClientSecret: "csecret-xyz", RefreshToken: "refresh-abc", BaseURL: srv.URL + "/v5",
 		RequestTimeout: 2 * time.Second, MaxRetryWait: 5 * time.Second, RatePerSecond: 1000,
-		RatePerMinute: map[string]int{"ads_read": 60000}}
+		RatePerMinute: map[string]int{"ads_read": 60000}, HTTPClient: srv.Client(), RetryBase: 5 * time.Millisecond}
 	if tweak != nil {
-		tweak(cfg)
+		tweak(&o)
 	}
 	var logs strings.Builder
 	red := &logging.Redactor{}
-	c := NewClient(cfg, logging.NewLogger(&syncWriter{w: &logs}, logging.LevelDebug, red), red)
-	c.retryBase = 5 * time.Millisecond
+	c := NewClient(o, logging.NewLogger(&syncWriter{w: &logs}, logging.LevelDebug, red), red)
 	return c, &logs
 }
 
@@ -141,15 +140,15 @@ func TestClientRetries(t *testing.T) {
 					fmt.Fprint(w, `{"items":[],"bookmark":null}`)
 				}
 			}, nil)
-			rep, err := c.get(context.Background(), "campaigns", "campaigns/list", "ads_read", "/x", nil)
+			rep, err := c.Get(context.Background(), Request{Stream: "campaigns", Op: "campaigns/list", Category: "ads_read", Path: "/x"})
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatalf("err %v", err)
 				}
-				if string(rep.body) != `{"items":[],"bookmark":null}` {
-					t.Errorf("body %s", rep.body)
+				if string(rep.Body) != `{"items":[],"bookmark":null}` {
+					t.Errorf("body %s", rep.Body)
 				}
-				rep.release()
+				rep.Release()
 			} else if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tc.wantErr)
 			}
@@ -170,8 +169,8 @@ func TestClientRetryBudget(t *testing.T) {
 	c, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(500)
 		fmt.Fprint(w, `{"code":500,"message":"boom"}`)
-	}, func(cfg *Config) { cfg.MaxRetryWait = 50 * time.Millisecond })
-	_, err := c.get(context.Background(), "", "op", "ads_read", "/x", nil)
+	}, func(o *Options) { o.MaxRetryWait = 50 * time.Millisecond })
+	_, err := c.Get(context.Background(), Request{Op: "op", Category: "ads_read", Path: "/x"})
 	if err == nil || !strings.Contains(err.Error(), "gave up after") || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("err = %v", err)
 	}
@@ -180,8 +179,8 @@ func TestClientRetryBudget(t *testing.T) {
 func TestClientBadCredentials(t *testing.T) {
 	t.Parallel()
 	c, logs := testClient(t, func(w http.ResponseWriter, r *http.Request) { t.Error("no data request expected") },
-		func(cfg *Config) { cfg.ClientSecret = "wrong-secret" })
-	_, err := c.get(context.Background(), "", "op", "ads_read", "/x", nil)
+		func(o *Options) { o.ClientSecret = "wrong-secret" })
+	_, err := c.Get(context.Background(), Request{Op: "op", Category: "ads_read", Path: "/x"})
 	var ae *AuthError
 	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "rejected the OAuth credentials") {
 		t.Fatalf("err = %v", err)
@@ -196,11 +195,11 @@ func TestClientCancel(t *testing.T) {
 	c, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "30")
 		w.WriteHeader(429)
-	}, func(cfg *Config) { cfg.MaxRetryWait = time.Hour })
+	}, func(o *Options) { o.MaxRetryWait = time.Hour })
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := c.get(ctx, "", "op", "ads_read", "/x", nil)
+	_, err := c.Get(ctx, Request{Op: "op", Category: "ads_read", Path: "/x"})
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 		t.Fatalf("err = %v after %s", err, time.Since(start))
 	}

@@ -1,0 +1,223 @@
+package pinterest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tap-pinterest/tap-pinterest/tap/bufpool"
+	"github.com/tap-pinterest/tap-pinterest/tap/jsonscan"
+	"github.com/tap-pinterest/tap-pinterest/tap/logging"
+)
+
+// outcome of one attempt.
+type outcome struct {
+	body    *Reply
+	err     error         // what went wrong (nil on success)
+	retry   bool          // err is transient
+	hint    time.Duration // the server's own idea of when to retry
+	refresh bool          // 401: refresh the access token and retry at once
+}
+
+// corruptError is a success status whose body is not valid JSON: cut
+// short, a foreign page, or broken inside.
+type corruptError struct {
+	method, path, op string
+	status, size     int
+	start            string
+}
+
+func (e *corruptError) Error() string {
+	return fmt.Sprintf("%s %s (%s): HTTP %d with a body that is not valid JSON (%d bytes): %s", e.method, e.path, e.op, e.status, e.size, e.start)
+}
+
+// attempt sends one HTTP request of a call and judges the answer.
+func (c *Client) attempt(ctx context.Context, cl call) outcome {
+	if err := c.pacer.wait(ctx, cl.Category); err != nil {
+		return outcome{err: err}
+	}
+	rctx, cancel := ctx, context.CancelFunc(func() {})
+	if c.timeout > 0 {
+		rctx, cancel = context.WithTimeout(ctx, c.timeout)
+	}
+	defer cancel()
+	req, token, err := c.newRequest(rctx, cl)
+	if err != nil {
+		return outcome{err: err}
+	}
+	start := time.Now()
+	c.requests.Add(1)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.requestMetric(cl, 0, start)
+		if ctx.Err() != nil {
+			return outcome{err: ctx.Err()}
+		}
+		return outcome{err: fmt.Errorf("%s %s: %w", cl.method, cl.Path, unwrapURLError(err)), retry: true}
+	}
+	rep, rerr := c.readReply(ctx, resp)
+	c.requestMetric(cl, resp.StatusCode, start)
+	if rep == nil {
+		return outcome{err: rerr} // no room in the body budget: the context ended
+	}
+	if c.log.Enabled(ctx, logging.LevelDebug) {
+		c.log.Debug(fmt.Sprintf("%s %s -> %d in %s (%d bytes)", cl.method, c.redact.Redact(strings.TrimPrefix(req.URL.String(), c.base)), resp.StatusCode, time.Since(start).Round(time.Millisecond), len(rep.Body)))
+	}
+	var o outcome
+	if rerr != nil {
+		if ctx.Err() != nil {
+			rerr = ctx.Err()
+		}
+		o = outcome{err: fmt.Errorf("%s %s: reading the response: %w", cl.method, cl.Path, rerr), retry: ctx.Err() == nil}
+	} else {
+		o = c.judge(cl, resp, rep.Body, token)
+	}
+	if o.err != nil {
+		rep.Release()
+		return o
+	}
+	o.body = rep
+	return o
+}
+
+// newRequest builds the HTTP request of a call, authenticated with the
+// client credentials (token endpoint) or a bearer token, which it returns.
+func (c *Client) newRequest(ctx context.Context, cl call) (*http.Request, string, error) {
+	u := c.base + cl.Path
+	if len(cl.Query) > 0 {
+		u += "?" + cl.Query.Encode()
+	}
+	var body io.Reader
+	if cl.form != nil {
+		body = strings.NewReader(cl.form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, cl.method, u, body)
+	if err != nil {
+		return nil, "", err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if cl.form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if cl.basic {
+		req.SetBasicAuth(c.tokens.clientID, c.tokens.clientSecret)
+		return req, "", nil
+	}
+	tok, err := c.tokens.token(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	tok.SetAuthHeader(req)
+	return req, tok.AccessToken, nil
+}
+
+// readReply reads a response body into a recycled buffer sized by
+// Content-Length, after taking its weight from the body budget, so that a
+// large analytics answer is neither copied while it grows nor allocated
+// anew for every call. It returns nil only when the context ended first.
+func (c *Client) readReply(ctx context.Context, resp *http.Response) (*Reply, error) {
+	defer resp.Body.Close()
+	weight := int64(unknownLength)
+	if resp.ContentLength >= 0 {
+		weight = resp.ContentLength
+	}
+	weight = min(max(weight, 1), bodyBudget)
+	if err := c.budget.Acquire(ctx, weight); err != nil {
+		return nil, err
+	}
+	rep := &Reply{weight: weight, c: c}
+	if n := resp.ContentLength; n >= 0 && n <= maxBody {
+		rep.Body = bufpool.Get(int(n))
+		if _, err := io.ReadFull(resp.Body, rep.Body); err != nil {
+			return rep, err
+		}
+		return rep, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	rep.Body = b
+	return rep, err
+}
+
+// judge classifies a complete answer: a success whose body is valid JSON,
+// or an error, transient or not.
+func (c *Client) judge(cl call, resp *http.Response, b []byte, token string) outcome {
+	if len(b) > maxBody {
+		return outcome{err: fmt.Errorf("%s %s: response larger than %d MiB", cl.method, cl.Path, maxBody>>20)}
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if !jsonscan.Valid(b) {
+			return outcome{err: &corruptError{cl.method, cl.Path, cl.Op, resp.StatusCode, len(b), snippet(b)}, retry: true}
+		}
+		return outcome{}
+	}
+	ae := newAPIError(cl, resp.StatusCode, b)
+	hint := retryHint(resp.Header, ae.Message)
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized && !cl.basic:
+		c.tokens.invalidate(token)
+		return outcome{err: ae, refresh: true}
+	case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
+		return outcome{err: ae, retry: true, hint: hint}
+	case resp.StatusCode == http.StatusBadRequest && (retryAfterMsg.MatchString(ae.Message) || ae.Code == 12 || strings.Contains(strings.ToLower(ae.Message), "something went wrong")):
+		return outcome{err: ae, retry: true, hint: hint}
+	}
+	return outcome{err: ae}
+}
+
+// newAPIError reads Pinterest's {code, message} from an error body, or
+// keeps the start of a body that is not one.
+func newAPIError(cl call, status int, b []byte) *APIError {
+	ae := &APIError{Method: cl.method, Path: cl.Path, Status: status}
+	var eb struct {
+		Code    json.Number `json:"code"`
+		Message string      `json:"message"`
+	}
+	if json.Unmarshal(b, &eb) == nil && eb.Message != "" {
+		n, _ := eb.Code.Int64()
+		ae.Code = int(n)
+		ae.Message = eb.Message
+	} else {
+		ae.Message = snippet(b)
+	}
+	return ae
+}
+
+func (c *Client) requestMetric(cl call, status int, start time.Time) {
+	if !c.log.Enabled(context.Background(), logging.LevelInfo) {
+		return
+	}
+	st := "succeeded"
+	if status < 200 || status >= 300 {
+		st = "failed"
+	}
+	tags := map[string]any{"endpoint": cl.Op, "http_status_code": status, "status": st}
+	if cl.Stream != "" {
+		tags["stream"] = cl.Stream
+	}
+	logging.Metric(c.log, "timer", "http_request_duration", time.Since(start).Seconds(), tags)
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// snippet returns the start of a body for an error message, on one line.
+func snippet(b []byte) string {
+	s := string(bytes.TrimSpace(b[:min(len(b), 4096)]))
+	if len(s) > 120 {
+		s = s[:120] + "..."
+	}
+	return strings.Join(strings.Fields(s), " ")
+}

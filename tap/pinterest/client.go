@@ -1,0 +1,141 @@
+package pinterest
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/tap-pinterest/tap-pinterest/tap/bufpool"
+	"github.com/tap-pinterest/tap-pinterest/tap/logging"
+	"golang.org/x/sync/semaphore"
+)
+
+// maxBody caps a response body; Pinterest pages are far smaller.
+const maxBody = 512 << 20
+
+// bodyBudget is the memory all response bodies held at once may take: a
+// large analytics answer waits for room rather than growing the process.
+// A body larger than the budget takes all of it.
+const bodyBudget = 24 << 20
+
+// unknownLength is what a body without Content-Length is counted as.
+const unknownLength = 4 << 20
+
+// Options configure a Client.
+type Options struct {
+	BaseURL, ClientID, ClientSecret, RefreshToken, RefreshTokenFile string
+
+	RatePerSecond  int            // the universal limit, requests per second
+	RatePerMinute  map[string]int // x-ratelimit-category -> requests/min
+	RequestTimeout time.Duration  // per attempt; 0 = none beyond the context
+	MaxRetryWait   time.Duration  // the most a request waits between its attempts, in all
+	UserAgent      string         // "tap-pinterest/<version>"
+	HTTPClient     *http.Client   // nil = a default one; tests inject their own transport
+	RetryBase      time.Duration  // first backoff interval; 0 = 1s (tests set it small)
+}
+
+// Client is the tap's one HTTP path to Pinterest: pace → authenticate →
+// request → classify → retry → validate the JSON body.
+type Client struct {
+	base      string
+	hc        *http.Client
+	userAgent string
+	pacer     *pacer
+	tokens    *tokens
+	log       *slog.Logger
+	redact    *logging.Redactor
+	timeout   time.Duration
+	maxWait   time.Duration
+	retryBase time.Duration
+
+	budget *semaphore.Weighted
+
+	requests atomic.Int64
+	retries  atomic.Int64
+}
+
+// NewClient builds a client. log receives request logs and metrics; r
+// redacts secrets (the client secret, refresh and access tokens, which the
+// client adds to it) from everything the client reports.
+func NewClient(o Options, log *slog.Logger, r *logging.Redactor) *Client {
+	hc := o.HTTPClient
+	if hc == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		hc = &http.Client{Transport: tr}
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = time.Second
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "tap-pinterest"
+	}
+	if r == nil {
+		r = &logging.Redactor{}
+	}
+	r.Add(o.ClientSecret)
+	r.Add(o.RefreshToken)
+	c := &Client{
+		base:      o.BaseURL,
+		hc:        hc,
+		userAgent: o.UserAgent,
+		pacer:     newPacer(o.RatePerSecond, o.RatePerMinute, log),
+		log:       log,
+		redact:    r,
+		timeout:   o.RequestTimeout,
+		maxWait:   o.MaxRetryWait,
+		retryBase: o.RetryBase,
+		budget:    semaphore.NewWeighted(bodyBudget),
+	}
+	c.tokens = newTokens(c, o)
+	return c
+}
+
+// Request is one GET of the API.
+type Request struct {
+	Stream   string     // for metrics; "" outside a stream
+	Op       string     // operationId, for logs and metrics
+	Category string     // x-ratelimit-category, for pacing
+	Path     string     // below BaseURL, placeholders already expanded
+	Query    url.Values // nil for none
+}
+
+// Reply is a success body, valid JSON. Release it when done with it: its
+// memory is counted against the client's body budget and recycled.
+type Reply struct {
+	Body []byte
+
+	weight int64
+	c      *Client
+}
+
+// Release returns the body's memory; Body must not be used afterwards.
+func (r *Reply) Release() {
+	if r == nil || r.c == nil {
+		return
+	}
+	bufpool.Put(r.Body)
+	r.Body = nil
+	r.c.budget.Release(r.weight)
+	r.c = nil
+}
+
+// Get sends an authenticated GET, retrying what is transient, and returns
+// a body that is valid JSON.
+func (c *Client) Get(ctx context.Context, r Request) (*Reply, error) {
+	return c.send(ctx, call{Request: r, method: http.MethodGet})
+}
+
+// Authenticate obtains an access token now (unless one is still valid), so
+// that rejected credentials are one clear error before any output.
+func (c *Client) Authenticate(ctx context.Context) error {
+	_, err := c.tokens.token(ctx)
+	return err
+}
+
+// Stats returns how many HTTP requests were sent (token requests included)
+// and how many of them were retries.
+func (c *Client) Stats() (requests, retries int64) { return c.requests.Load(), c.retries.Load() }
