@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -138,7 +139,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 			return action(c, stdout, log, redact, environ)
 		},
 	}
-	err := app.RunContext(ctx, normaliseArgs(args))
+	norm, err := normaliseArgs(args)
+	if err == nil {
+		err = app.RunContext(ctx, norm)
+	}
 	if err == nil {
 		return 0
 	}
@@ -169,19 +173,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 
 // normaliseArgs maps the Meltano SDK's optional-value flag: --test=schema
 // (print the SCHEMA messages, so that a target can create its tables) and
-// --test=all (the credentials check, as --test).
-func normaliseArgs(args []string) []string {
+// --test=all (the credentials check, as --test). Any other value is an error.
+func normaliseArgs(args []string) ([]string, error) {
 	out := make([]string, 0, len(args))
 	for _, a := range args {
 		switch {
 		case a == "--test=schema":
 			a = "--test-schema"
-		case strings.HasPrefix(a, "--test="):
+		case a == "--test=all" || a == "--test=true":
 			a = "--test"
+		case strings.HasPrefix(a, "--test="):
+			return nil, &tap.UsageError{Msg: fmt.Sprintf("%s: --test takes no value, or =all (check the credentials) or =schema (print the SCHEMA messages)", a)}
 		}
 		out = append(out, a)
 	}
-	return out
+	return out, nil
 }
 
 func levelFrom(environ []string) slog.Level {
@@ -231,7 +237,9 @@ func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *logging.
 			return &tap.UsageError{Msg: fmt.Sprintf("--format %q: use text, json or markdown", c.String("format"))}
 		}
 	}
-	paths := c.StringSlice("config")
+	// --config ENV (the Meltano SDK's convention) reads the settings from
+	// TAP_PINTEREST_* variables alone, as no --config does.
+	paths := slices.DeleteFunc(c.StringSlice("config"), func(p string) bool { return p == "ENV" })
 	if c.Bool("discover") {
 		// Discovery needs no credentials; a config only narrows the analytics columns.
 		var cfg *tap.Config
@@ -257,11 +265,12 @@ func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *logging.
 		_, err = stdout.Write(append(b, '\n'))
 		return err
 	}
-	if len(paths) == 0 {
-		return &tap.UsageError{Msg: "--config is required: pass a JSON file with client_id, client_secret and refresh_token (see tap-pinterest --about)"}
-	}
 	cfg, err := tap.LoadConfig(paths, environ)
 	if err != nil {
+		var ue *tap.UsageError
+		if len(paths) == 0 && errors.As(err, &ue) {
+			return &tap.UsageError{Msg: "no --config and no TAP_PINTEREST_* variables with the credentials: " + ue.Msg + " (see tap-pinterest --about)"}
+		}
 		return err
 	}
 	for _, w := range cfg.Warnings {

@@ -77,7 +77,8 @@ func TestBadInput(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no config", []string{}, nil, 2, "--config is required"},
+		{"no config", []string{}, nil, 2, "no --config and no TAP_PINTEREST_* variables"},
+		{"config ENV, env incomplete", []string{"--config", "ENV"}, []string{"TAP_PINTEREST_CLIENT_ID=a"}, 2, `missing "client_secret", "refresh_token"`},
 		{"unknown flag", []string{"--frobnicate"}, nil, 2, "frobnicate"},
 		{"stray argument", []string{"--config", good, "sync"}, nil, 2, `unexpected argument "sync"`},
 		{"missing config file", []string{"--config", filepath.Join(dir, "nope.json")}, nil, 2, "nope.json does not exist"},
@@ -95,6 +96,7 @@ func TestBadInput(t *testing.T) {
 		{"setting typo", []string{"--config", write(t, dir, "typo.json", `{"client_id":"a","client_secert":"zzzzzzzz","refresh_token":"yyyyyyyy"}`)}, nil, 2, `unknown setting "client_secert": did you mean client_secret?`},
 		{"catalog of another tap", []string{"--config", good, "--catalog", write(t, dir, "other.json", `{"streams":[{"tap_stream_id":"orders","stream":"orders","schema":{},"metadata":[]},{"tap_stream_id":"board","stream":"board","schema":{},"metadata":[]}]}`)}, nil, 2, `"orders", "board" (did you mean boards?)`},
 		{"bad about format", []string{"--about", "--format", "yaml"}, nil, 2, "--format"},
+		{"bad test value", []string{"--config", good, "--test=foo"}, nil, 2, "--test=foo: --test takes no value, or =all"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -320,4 +322,21 @@ func defaultStreams() []string {
 		}
 	}
 	return out
+}
+
+// TestConfigFromEnvironment: a cron job keeps its secrets in TAP_PINTEREST_*
+// variables and passes --config ENV, or no --config at all.
+func TestConfigFromEnvironment(t *testing.T) {
+	t.Parallel()
+	srv := fixtures.NewServer(fixtures.NewDataset(1, fixtures.Small, time.Now()), fixtures.Options{})
+	defer srv.Close()
+	env := []string{"TAP_PINTEREST_CLIENT_ID=" + fixtures.DemoClientID, "TAP_PINTEREST_CLIENT_SECRET=" + fixtures.DemoClientSecret,
+		"TAP_PINTEREST_REFRESH_TOKEN=" + fixtures.DemoRefreshToken, "TAP_PINTEREST_BASE_URL=" + srv.URL()}
+	cat := write(t, t.TempDir(), "cat.json", `{"streams":[{"tap_stream_id":"boards","stream":"boards","schema":{},"metadata":[{"breadcrumb":[],"metadata":{"selected":true}}]}]}`)
+	for _, args := range [][]string{{"--config", "ENV", "--catalog", cat}, {"--catalog", cat}} {
+		r := runTap(t, env, args...)
+		if r.code != 0 || !strings.Contains(r.stdout, `"type":"RECORD","stream":"boards"`) {
+			t.Errorf("%v: exit %d, want a sync of boards:\n%s", args, r.code, r.stderr)
+		}
+	}
 }
