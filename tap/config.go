@@ -292,7 +292,8 @@ func (s rawConfig) dropUnknown() []string {
 func (s rawConfig) validate() error {
 	var missing []string
 	for _, r := range s.doc.Required {
-		if v, ok := s.m[r]; !ok || v == nil || v == "" {
+		// Blank counts as missing: the credentials are trimmed below.
+		if v, ok := s.m[r]; !ok || v == nil || isBlank(v) {
 			missing = append(missing, r)
 		}
 	}
@@ -313,6 +314,11 @@ func (s rawConfig) validate() error {
 		return usagef("%s: setting %q: %s (value %s)", s.where(key), field, e.Description(), shortValue(e.Value()))
 	}
 	return nil
+}
+
+func isBlank(v any) bool {
+	str, ok := v.(string)
+	return ok && strings.TrimSpace(str) == ""
 }
 
 // connection sets the credentials and the API's base URL.
