@@ -52,10 +52,20 @@ type Config struct {
 }
 
 // UsageError is a mistake in the tap's input (flags, config, catalog,
-// state): exit code 2, one line saying what to fix.
-type UsageError struct{ Msg string }
+// state): exit code 2, one line saying what to fix. Err, when set, names
+// the kind of mistake for errors.Is (ErrMissingSetting).
+type UsageError struct {
+	Msg string
+	Err error
+}
 
 func (e *UsageError) Error() string { return e.Msg }
+
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// ErrMissingSetting is wrapped by the UsageError of a config that lacks a
+// required setting (--discover needs no credentials and goes on without).
+var ErrMissingSetting = errors.New("required setting missing")
 
 func usagef(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
 
@@ -298,7 +308,10 @@ func (s rawConfig) validate() error {
 		}
 	}
 	if len(missing) > 0 {
-		return usagef("config is missing %s: set %s in the config file or as %s", strings.Join(quoteAll(missing), ", "), plural(missing, "it", "them"), envNames(missing))
+		return &UsageError{
+			Msg: fmt.Sprintf("config is missing %s: set %s in the config file or as %s", strings.Join(quoteAll(missing), ", "), plural(missing, "it", "them"), envNames(missing)),
+			Err: ErrMissingSetting,
+		}
 	}
 	res, err := gojsonschema.Validate(gojsonschema.NewBytesLoader(ConfigSchema), gojsonschema.NewGoLoader(jsonable(s.m)))
 	if err != nil {

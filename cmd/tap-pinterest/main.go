@@ -233,8 +233,7 @@ func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *logging.
 		if len(paths) > 0 {
 			loaded, err := tap.LoadConfig(paths, environ)
 			if err != nil {
-				var ue *tap.UsageError
-				if !errors.As(err, &ue) || !strings.Contains(ue.Msg, "is missing") {
+				if !errors.Is(err, tap.ErrMissingSetting) {
 					return err
 				}
 			} else {
