@@ -131,17 +131,6 @@ func schemaOrder() []string {
 	return names
 }
 
-// SecretSettings are the settings whose values must never be printed.
-func SecretSettings() []string {
-	var out []string
-	for _, s := range Settings() {
-		if s.Secret {
-			out = append(out, s.Name)
-		}
-	}
-	return out
-}
-
 // LoadConfig reads the config files in order (later files win), then the
 // TAP_PINTEREST_<SETTING> environment variables (which win over files),
 // validates the result against the schema and returns the typed Config.

@@ -108,6 +108,17 @@ func TestLoadConfigMergeAndDefaults(t *testing.T) {
 	}
 }
 
+// SecretSettings (a test helper) are the settings whose values must never be printed.
+func SecretSettings() []string {
+	var out []string
+	for _, s := range Settings() {
+		if s.Secret {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
 func TestSettingsAndSecrets(t *testing.T) {
 	t.Parallel()
 	s := Settings()
