@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/tap-pinterest/tap-pinterest/tap.Version=$(VERSION)
 export CGO_ENABLED ?= 0
 
-.PHONY: all build demo test vet fmt-check generate fuzz chaos bench bench-smoke e2e clean
+.PHONY: all build demo test vet fmt-check lint lint-tool generate fuzz chaos bench bench-smoke e2e clean
 
 all: build
 
@@ -29,6 +29,20 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "not gofmt-ed:"; echo "$$out"; exit 1; fi
+
+## lint: golangci-lint (version pinned below, config in .golangci.yml)
+lint: lint-tool
+	bin/golangci-lint run ./...
+
+# One exact golangci-lint, built from the Go module proxy into bin/; it is
+# (re)installed only when bin/golangci-lint is missing or another version.
+GOLANGCI_LINT_VERSION := v2.15.0
+lint-tool:
+	@if [ "$$(bin/golangci-lint version --short 2>/dev/null)" != "$(GOLANGCI_LINT_VERSION:v%=%)" ]; then \
+		echo "installing golangci-lint $(GOLANGCI_LINT_VERSION) into bin/"; \
+		rm -f bin/golangci-lint; \
+		GOBIN="$(CURDIR)/bin" $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION); \
+	fi
 
 ## generate: regenerate catalog/schemas from the OpenAPI spec
 generate:

@@ -3,9 +3,7 @@ package catalog
 import (
 	"embed"
 	"fmt"
-	"io/fs"
 	"path"
-	"sort"
 	"strings"
 )
 
@@ -26,20 +24,4 @@ func Schema(stream string) ([]byte, error) {
 		return nil, fmt.Errorf("catalog: no schema for stream %q: %w", stream, err)
 	}
 	return b, nil
-}
-
-// SchemaStreams returns the names of the streams that have a schema, sorted.
-func SchemaStreams() []string {
-	entries, err := fs.ReadDir(schemaFS, "schemas")
-	if err != nil { // cannot happen: the directory is embedded
-		panic(err)
-	}
-	var names []string
-	for _, e := range entries {
-		if name, ok := strings.CutSuffix(e.Name(), ".json"); ok && !e.IsDir() {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
-	return names
 }

@@ -61,10 +61,20 @@ type Config struct {
 func (c *Config) Values(setting string) []string { return c.values[setting] }
 
 // UsageError is a mistake in the tap's input (flags, config, catalog,
-// state): exit code 2, one line saying what to fix.
-type UsageError struct{ Msg string }
+// state): exit code 2, one line saying what to fix. Err, when set, names
+// the kind of mistake for errors.Is (ErrMissingSetting).
+type UsageError struct {
+	Msg string
+	Err error
+}
 
 func (e *UsageError) Error() string { return e.Msg }
+
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// ErrMissingSetting is wrapped by the UsageError of a config that lacks a
+// required setting (--discover needs no credentials and goes on without).
+var ErrMissingSetting = errors.New("required setting missing")
 
 func usagef(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
 
@@ -171,17 +181,6 @@ func schemaOrder() []string {
 	return names
 }
 
-// SecretSettings are the settings whose values must never be printed.
-func SecretSettings() []string {
-	var out []string
-	for _, s := range Settings() {
-		if s.Secret {
-			out = append(out, s.Name)
-		}
-	}
-	return out
-}
-
 // LoadConfig reads the config files in order (later files win), then the
 // TAP_PINTEREST_<SETTING> environment variables (which win over files),
 // validates the result against the schema and returns the typed Config.
@@ -263,100 +262,175 @@ func envValue(p schemaProp, val string) (any, error) {
 }
 
 func buildConfig(m map[string]any, source map[string]string, doc configSchemaDoc) (*Config, error) {
-	cfg := &Config{}
-	where := func(key string) string {
-		if s, ok := source[key]; ok {
-			return s
-		}
-		return "config"
+	s := rawConfig{m: m, source: source, doc: doc, typo: map[string]string{}}
+	cfg := &Config{Warnings: s.dropUnknown()}
+	if err := s.validate(); err != nil {
+		return nil, err
 	}
+	for _, step := range []func(*Config) error{s.connection, s.dates, s.analytics} {
+		if err := step(cfg); err != nil {
+			return nil, err
+		}
+	}
+	s.limits(cfg)
+	s.values(cfg)
+	return cfg, nil
+}
+
+// values keeps every setting as the strings a query parameter carries
+// (defaults applied, lists normalised), for the stream table's Params.
+func (s rawConfig) values(cfg *Config) {
+	cfg.values = map[string][]string{}
+	for k, p := range s.doc.Properties {
+		switch p.kind() {
+		case "array":
+			cfg.values[k] = s.strs(k)
+		case "integer":
+			cfg.values[k] = []string{strconv.Itoa(s.intv(k))}
+		default:
+			if v := s.str(k); v != "" {
+				cfg.values[k] = []string{v}
+			}
+		}
+	}
+	cfg.values["entity_statuses"] = cfg.EntityStatuses
+	cfg.values["analytics_columns"] = cfg.AnalyticsColumns
+	cfg.values["conversion_report_time"] = []string{cfg.ConversionReportTime}
+}
+
+// rawConfig is the merged config values (m), where each came from (source,
+// for messages) and the schema that gives their defaults.
+type rawConfig struct {
+	m      map[string]any
+	source map[string]string
+	doc    configSchemaDoc
+	typo   map[string]string // a valid setting → the unknown key that is probably it
+}
+
+// where names the file or environment variable a setting came from.
+func (s rawConfig) where(key string) string {
+	if src, ok := s.source[key]; ok {
+		return src
+	}
+	return "config"
+}
+
+func (s rawConfig) str(k string) string { v, _ := s.m[k].(string); return v }
+
+func (s rawConfig) intv(k string) int {
+	if v, ok := s.m[k]; ok {
+		n, _ := strconv.Atoi(fmt.Sprint(v))
+		return n
+	}
+	var n int
+	_ = json.Unmarshal(s.doc.Properties[k].Default, &n)
+	return n
+}
+
+func (s rawConfig) strs(k string) []string {
+	a, ok := s.m[k].([]any)
+	if !ok {
+		var d []string
+		_ = json.Unmarshal(s.doc.Properties[k].Default, &d)
+		return d
+	}
+	out := make([]string, 0, len(a))
+	for _, v := range a {
+		out = append(out, fmt.Sprint(v))
+	}
+	return out
+}
+
+// dropUnknown removes the settings the schema does not know and returns a
+// warning for each.
+func (s rawConfig) dropUnknown() []string {
 	var unknown []string
-	for k := range m {
-		if _, ok := doc.Properties[k]; !ok {
+	for k := range s.m {
+		if _, ok := s.doc.Properties[k]; !ok {
 			unknown = append(unknown, k)
 		}
 	}
 	sort.Strings(unknown)
 	known := schemaOrder()
-	typo := map[string]string{} // a valid setting → the unknown key that is probably it
+	var warnings []string
 	for _, k := range unknown {
-		hint := didYouMean(k, known)
 		if n := nearest(k, known); n != "" {
-			typo[n] = k
+			s.typo[n] = k
 		}
-		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: unknown setting %q is ignored%s (see tap-pinterest --about for the settings)", where(k), k, hint))
-		delete(m, k)
+		warnings = append(warnings, fmt.Sprintf("%s: unknown setting %q is ignored%s (see tap-pinterest --about for the settings)", s.where(k), k, didYouMean(k, known)))
+		delete(s.m, k)
 	}
-	// Required settings first, with the message users most need.
+	return warnings
+}
+
+// validate checks the required settings first, with the message users most
+// need, then the whole against the config schema.
+func (s rawConfig) validate() error {
 	var missing []string
-	for _, r := range doc.Required {
-		if v, ok := m[r]; !ok || v == nil || v == "" {
+	for _, r := range s.doc.Required {
+		// Blank counts as missing: the credentials are trimmed below.
+		if v, ok := s.m[r]; !ok || v == nil || isBlank(v) {
 			missing = append(missing, r)
 		}
 	}
 	if len(missing) > 0 {
 		for _, r := range missing {
-			if k, ok := typo[r]; ok {
-				return nil, usagef("%s: config is missing %q but has the unknown setting %q: did you mean %s?", where(k), r, k, r)
+			if k, ok := s.typo[r]; ok {
+				return &UsageError{Msg: fmt.Sprintf("%s: config is missing %q but has the unknown setting %q: did you mean %s?", s.where(k), r, k, r), Err: ErrMissingSetting}
 			}
 		}
-		return nil, usagef("config is missing %s: set %s in the config file or as %s", strings.Join(quoteAll(missing), ", "), plural(missing, "it", "them"), envNames(missing))
+		return &UsageError{
+			Msg: fmt.Sprintf("config is missing %s: set %s in the config file or as %s", strings.Join(quoteAll(missing), ", "), plural(missing, "it", "them"), envNames(missing)),
+			Err: ErrMissingSetting,
+		}
 	}
-	res, err := gojsonschema.Validate(gojsonschema.NewBytesLoader(ConfigSchema), gojsonschema.NewGoLoader(jsonable(m)))
+	res, err := gojsonschema.Validate(gojsonschema.NewBytesLoader(ConfigSchema), gojsonschema.NewGoLoader(jsonable(s.m)))
 	if err != nil {
-		return nil, fmt.Errorf("validate config: %w", err)
+		return fmt.Errorf("validate config: %w", err)
 	}
 	if !res.Valid() {
 		e := res.Errors()[0]
 		field := e.Field()
 		key, _, _ := strings.Cut(field, ".")
 		if key == "(root)" {
-			return nil, usagef("config: %s", e.Description())
+			return usagef("config: %s", e.Description())
 		}
-		return nil, usagef("%s: setting %q: %s (value %s)", where(key), field, e.Description(), shortValue(e.Value()))
+		return usagef("%s: setting %q: %s (value %s)", s.where(key), field, e.Description(), shortValue(e.Value()))
 	}
-	str := func(k string) string { s, _ := m[k].(string); return s }
-	intv := func(k string) int {
-		if v, ok := m[k]; ok {
-			n, _ := strconv.Atoi(fmt.Sprint(v))
-			return n
-		}
-		var n int
-		_ = json.Unmarshal(doc.Properties[k].Default, &n)
-		return n
-	}
-	strs := func(k string) []string {
-		a, ok := m[k].([]any)
-		if !ok {
-			var d []string
-			_ = json.Unmarshal(doc.Properties[k].Default, &d)
-			return d
-		}
-		out := make([]string, 0, len(a))
-		for _, v := range a {
-			out = append(out, fmt.Sprint(v))
-		}
-		return out
-	}
-	cfg.ClientID = strings.TrimSpace(str("client_id"))
-	cfg.ClientSecret = strings.TrimSpace(str("client_secret"))
-	cfg.RefreshToken = strings.TrimSpace(str("refresh_token"))
-	cfg.RefreshTokenFile = str("refresh_token_file")
-	cfg.BaseURL = strings.TrimRight(str("base_url"), "/")
+	return nil
+}
+
+func isBlank(v any) bool {
+	str, ok := v.(string)
+	return ok && strings.TrimSpace(str) == ""
+}
+
+// connection sets the credentials and the API's base URL.
+func (s rawConfig) connection(cfg *Config) error {
+	cfg.ClientID = strings.TrimSpace(s.str("client_id"))
+	cfg.ClientSecret = strings.TrimSpace(s.str("client_secret"))
+	cfg.RefreshToken = strings.TrimSpace(s.str("refresh_token"))
+	cfg.RefreshTokenFile = s.str("refresh_token_file")
+	cfg.BaseURL = strings.TrimRight(s.str("base_url"), "/")
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "https://api.pinterest.com/v5"
 	}
 	if !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
-		return nil, usagef("%s: setting \"base_url\": %q is not an http(s) URL", where("base_url"), cfg.BaseURL)
+		return usagef("%s: setting \"base_url\": %q is not an http(s) URL", s.where("base_url"), cfg.BaseURL)
 	}
+	return nil
+}
+
+// dates sets start_date and end_date, each optional, end not before start.
+func (s rawConfig) dates(cfg *Config) error {
 	for _, k := range []string{"start_date", "end_date"} {
-		s := str(k)
-		if s == "" {
+		v := s.str(k)
+		if v == "" {
 			continue
 		}
-		d, err := ParseDate(s)
+		d, err := ParseDate(v)
 		if err != nil {
-			return nil, usagef("%s: setting %q: %q is not a date; use YYYY-MM-DD (e.g. 2026-01-31) or RFC 3339 (e.g. 2026-01-31T00:00:00Z)", where(k), k, s)
+			return usagef("%s: setting %q: %q is not a date; use YYYY-MM-DD (e.g. 2026-01-31) or RFC 3339 (e.g. 2026-01-31T00:00:00Z)", s.where(k), k, v)
 		}
 		if k == "start_date" {
 			cfg.StartDate = d
@@ -365,57 +439,51 @@ func buildConfig(m map[string]any, source map[string]string, doc configSchemaDoc
 		}
 	}
 	if !cfg.StartDate.IsZero() && !cfg.EndDate.IsZero() && cfg.EndDate.Before(cfg.StartDate) {
-		return nil, usagef("%s: setting \"end_date\" (%s) is before start_date (%s)", where("end_date"), str("end_date"), str("start_date"))
+		return usagef("%s: setting \"end_date\" (%s) is before start_date (%s)", s.where("end_date"), s.str("end_date"), s.str("start_date"))
 	}
-	cfg.AdAccountIDs = strs("ad_account_ids")
-	cfg.EntityStatuses = dedupe(strs("entity_statuses"))
-	cfg.AnalyticsLookbackDays = intv("analytics_lookback_days")
-	cfg.ClickWindowDays = intv("click_window_days")
-	cfg.EngagementWindowDays = intv("engagement_window_days")
-	cfg.ViewWindowDays = intv("view_window_days")
-	cfg.ConversionReportTime = str("conversion_report_time")
+	return nil
+}
+
+// analytics sets the accounts, statuses, windows and columns of the
+// analytics requests; a column Pinterest does not know is an error.
+func (s rawConfig) analytics(cfg *Config) error {
+	cfg.AdAccountIDs = s.strs("ad_account_ids")
+	cfg.EntityStatuses = dedupe(s.strs("entity_statuses"))
+	cfg.AnalyticsLookbackDays = s.intv("analytics_lookback_days")
+	cfg.ClickWindowDays = s.intv("click_window_days")
+	cfg.EngagementWindowDays = s.intv("engagement_window_days")
+	cfg.ViewWindowDays = s.intv("view_window_days")
+	cfg.ConversionReportTime = s.str("conversion_report_time")
 	if cfg.ConversionReportTime == "" {
 		cfg.ConversionReportTime = "TIME_OF_AD_ACTION"
 	}
-	cfg.AnalyticsColumns = dedupe(strs("analytics_columns"))
+	cfg.AnalyticsColumns = dedupe(s.strs("analytics_columns"))
 	if len(cfg.AnalyticsColumns) == 0 {
 		cfg.AnalyticsColumns = append([]string(nil), catalog.AnalyticsColumns...)
-	} else {
-		known := map[string]bool{}
-		for _, c := range catalog.AnalyticsColumns {
-			known[c] = true
-		}
-		for _, c := range cfg.AnalyticsColumns {
-			if !known[c] {
-				return nil, usagef("%s: setting \"analytics_columns\": %q is not a column Pinterest's analytics endpoints accept (see the analytics schemas in tap-pinterest --discover)", where("analytics_columns"), c)
-			}
+		return nil
+	}
+	known := map[string]bool{}
+	for _, c := range catalog.AnalyticsColumns {
+		known[c] = true
+	}
+	for _, c := range cfg.AnalyticsColumns {
+		if !known[c] {
+			return usagef("%s: setting \"analytics_columns\": %q is not a column Pinterest's analytics endpoints accept (see the analytics schemas in tap-pinterest --discover)", s.where("analytics_columns"), c)
 		}
 	}
-	cfg.values = map[string][]string{}
-	for k, p := range doc.Properties {
-		switch p.kind() {
-		case "array":
-			cfg.values[k] = strs(k)
-		case "integer":
-			cfg.values[k] = []string{strconv.Itoa(intv(k))}
-		default:
-			if v := str(k); v != "" {
-				cfg.values[k] = []string{v}
-			}
-		}
-	}
-	cfg.values["entity_statuses"] = cfg.EntityStatuses
-	cfg.values["analytics_columns"] = cfg.AnalyticsColumns
-	cfg.values["conversion_report_time"] = []string{cfg.ConversionReportTime}
-	cfg.MaxRetryWait = time.Duration(intv("max_retry_wait_seconds")) * time.Second
-	cfg.RequestTimeout = time.Duration(intv("request_timeout_seconds")) * time.Second
-	cfg.MaxConcurrency = intv("max_concurrency")
-	cfg.RatePerSecond = intv("rate_limit_per_second")
+	return nil
+}
+
+// limits sets the retry, timeout, concurrency and rate settings.
+func (s rawConfig) limits(cfg *Config) {
+	cfg.MaxRetryWait = time.Duration(s.intv("max_retry_wait_seconds")) * time.Second
+	cfg.RequestTimeout = time.Duration(s.intv("request_timeout_seconds")) * time.Second
+	cfg.MaxConcurrency = s.intv("max_concurrency")
+	cfg.RatePerSecond = s.intv("rate_limit_per_second")
 	cfg.RatePerMinute = map[string]int{}
 	for _, cat := range []string{"ads_analytics", "ads_read", "org_read", "org_analytics", "catalogs_read"} {
-		cfg.RatePerMinute[cat] = intv("rate_limit_" + cat)
+		cfg.RatePerMinute[cat] = s.intv("rate_limit_" + cat)
 	}
-	return cfg, nil
 }
 
 // ParseDate accepts YYYY-MM-DD or RFC 3339 and returns the UTC day.

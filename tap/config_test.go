@@ -1,6 +1,7 @@
 package tap
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,6 +108,17 @@ func TestLoadConfigMergeAndDefaults(t *testing.T) {
 	}
 }
 
+// SecretSettings (a test helper) are the settings whose values must never be printed.
+func SecretSettings() []string {
+	var out []string
+	for _, s := range Settings() {
+		if s.Secret {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
 func TestSettingsAndSecrets(t *testing.T) {
 	t.Parallel()
 	s := Settings()
@@ -116,5 +128,22 @@ func TestSettingsAndSecrets(t *testing.T) {
 	got := strings.Join(SecretSettings(), ",")
 	if got != "client_secret,refresh_token" {
 		t.Errorf("secret settings = %s", got)
+	}
+}
+
+// The missing-setting error is typed, so that --discover can go on without
+// credentials without matching on the message.
+func TestMissingSettingIsTyped(t *testing.T) {
+	t.Parallel()
+	for body, want := range map[string]bool{
+		`{"client_id":"x"}`: true,
+		`{"client_id":" ","client_secret":"bbbbbb","refresh_token":"cccccc"}`:                           true,
+		`{"client_id":"a","client_secret":"bbbbbb","refresh_token":"cccccc","start_date":"2026-13-01"}`: false,
+	} {
+		_, err := LoadConfig([]string{writeFile(t, t.TempDir(), "config.json", body)}, nil)
+		var ue *UsageError
+		if !errors.As(err, &ue) || errors.Is(err, ErrMissingSetting) != want {
+			t.Errorf("%s: err = %v, want a UsageError with errors.Is(ErrMissingSetting) = %v", body, err, want)
+		}
 	}
 }

@@ -103,29 +103,11 @@ func (o *output) run(w *singer.Writer, schemas []*plan, cancel context.CancelFun
 	tick := time.NewTicker(o.progressEvery)
 	defer tick.Stop()
 	reported := map[string]int64{}
-	report := func(final bool) {
-		names := make([]string, 0, len(o.counts))
-		for n := range o.counts {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			d := o.counts[n] - reported[n]
-			if d == 0 && !final {
-				continue // a stream that did not move says nothing
-			}
-			logging.Metric(o.log, "counter", "record_count", d, map[string]any{"endpoint": n, "stream": n})
-			if !final {
-				o.log.Info(fmt.Sprintf("progress: %s: %d records so far (+%d)", n, o.counts[n], d))
-			}
-			reported[n] = o.counts[n]
-		}
-	}
 	for {
 		select {
 		case m, ok := <-o.ch:
 			if !ok {
-				report(true)
+				o.report(reported, true)
 				o.mu.Lock()
 				aborted := o.abortErr
 				o.mu.Unlock()
@@ -134,22 +116,50 @@ func (o *output) run(w *singer.Writer, schemas []*plan, cancel context.CancelFun
 				}
 				return aborted
 			}
-			if m.n > 0 {
-				if err := w.WriteRecords(m.lines); err != nil {
-					return fail(err)
-				}
-				bufpool.Put(m.lines)
-				o.counts[m.stream] += int64(m.n)
-			}
-			if m.bookmark != nil {
-				o.state.advance(m.bookmark.s, m.bookmark.partition, m.bookmark.value)
-				if err := w.WriteState(o.state); err != nil {
-					return fail(err)
-				}
+			if err := o.write(w, m); err != nil {
+				return fail(err)
 			}
 		case <-tick.C:
-			report(false)
+			o.report(reported, false)
 		}
+	}
+}
+
+// write writes a batch's records, then the STATE its bookmark advances.
+func (o *output) write(w *singer.Writer, m msg) error {
+	if m.n > 0 {
+		if err := w.WriteRecords(m.lines); err != nil {
+			return err
+		}
+		bufpool.Put(m.lines)
+		o.counts[m.stream] += int64(m.n)
+	}
+	if m.bookmark != nil {
+		o.state.advance(m.bookmark.s, m.bookmark.partition, m.bookmark.value)
+		return w.WriteState(o.state)
+	}
+	return nil
+}
+
+// report logs the record counts since the last report: a metric per stream
+// that moved and, unless final, a progress line; the final report covers
+// every stream. reported holds the counts already reported.
+func (o *output) report(reported map[string]int64, final bool) {
+	names := make([]string, 0, len(o.counts))
+	for n := range o.counts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		d := o.counts[n] - reported[n]
+		if d == 0 && !final {
+			continue // a stream that did not move says nothing
+		}
+		logging.Metric(o.log, "counter", "record_count", d, map[string]any{"endpoint": n, "stream": n})
+		if !final {
+			o.log.Info(fmt.Sprintf("progress: %s: %d records so far (+%d)", n, o.counts[n], d))
+		}
+		reported[n] = o.counts[n]
 	}
 }
 

@@ -111,16 +111,10 @@ type item struct {
 	repRaw []byte // raw replication key value
 }
 
-// conform appends the record built from obj to dst. ctx holds the parent
+// conformAt appends the record built from the object that starts at src[i]
+// to dst, and returns the index just past the object. ctx holds the parent
 // ids. It returns dst unchanged and an error when the object lacks a key
-// property (a record without its primary key would break every target).
-func (c *conformer) conform(dst, obj []byte, ctx map[string]string) ([]byte, item, error) {
-	out, it, _, err := c.conformAt(dst, obj, jsonscan.SkipSpace(obj, 0), ctx)
-	return out, it, err
-}
-
-// conformAt is conform for the object that starts at src[i]; it also
-// returns the index just past the object. It is the tap's hot loop: one
+// property (a record without its primary key would break every target). It is the tap's hot loop: one
 // pass over the object, one map lookup per member, no allocation.
 func (c *conformer) conformAt(dst, src []byte, i int, ctx map[string]string) ([]byte, item, int, error) {
 	var it item

@@ -6,7 +6,14 @@ import (
 	"testing"
 
 	"github.com/tap-pinterest/tap-pinterest/catalog"
+	"github.com/tap-pinterest/tap-pinterest/tap/jsonscan"
 )
+
+// conform is conformAt for an object that fills obj (a test helper).
+func (c *conformer) conform(dst, obj []byte, ctx map[string]string) ([]byte, item, error) {
+	out, it, _, err := c.conformAt(dst, obj, jsonscan.SkipSpace(obj, 0), ctx)
+	return out, it, err
+}
 
 func TestConform(t *testing.T) {
 	t.Parallel()

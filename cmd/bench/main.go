@@ -18,6 +18,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -125,13 +126,16 @@ func bench(tapBin, sizeName string, latency time.Duration, withIncumbent bool, i
 			inc = r
 		}
 	}
-	report(os.Stdout, size, thr, narrow, lat, latency, inc, want, bounds)
-	f, err := os.Create(filepath.Join(outDir, "report.txt"))
-	if err == nil {
-		report(f, size, thr, narrow, lat, latency, inc, want, bounds)
-		f.Close()
-		fmt.Printf("\nReport saved to %s\n", f.Name())
+	text, err := report(size, thr, narrow, lat, latency, inc, want, bounds)
+	if err != nil {
+		return err
 	}
+	fmt.Print(text)
+	reportPath := filepath.Join(outDir, "report.txt")
+	if err := os.WriteFile(reportPath, []byte(text), 0o644); err != nil {
+		return fmt.Errorf("saving the report: %w", err)
+	}
+	fmt.Printf("\nReport saved to %s\n", reportPath)
 	if smoke {
 		// CI keeps the claims honest on a small scale.
 		for op, b := range bounds {
@@ -145,7 +149,7 @@ func bench(tapBin, sizeName string, latency time.Duration, withIncumbent bool, i
 
 // runOnce serves data in this process and runs the tap as a child, its
 // stdout counted and discarded.
-func runOnce(tapBin string, data *fixtures.Dataset, opts fixtures.Options, outDir, name, extraConfig, env string) (result, error) {
+func runOnce(tapBin string, data *fixtures.Dataset, opts fixtures.Options, outDir, name, extraConfig, env string) (_ result, err error) {
 	srv := fixtures.NewServer(data, opts)
 	defer srv.Close()
 	cfg := filepath.Join(outDir, name+".config.json")
@@ -157,7 +161,7 @@ func runOnce(tapBin string, data *fixtures.Dataset, opts fixtures.Options, outDi
 	if err != nil {
 		return result{}, err
 	}
-	defer logf.Close()
+	defer func() { err = errors.Join(err, logf.Close()) }()
 	cmd := exec.Command(tapBin, "--config", cfg)
 	cmd.Env = os.Environ()
 	if env != "" {
@@ -217,7 +221,7 @@ type incumbentResult struct {
 	projectedWall  time.Duration
 }
 
-func runIncumbent(data *fixtures.Dataset, outDir string, timeout time.Duration) (*incumbentResult, error) {
+func runIncumbent(data *fixtures.Dataset, outDir string, timeout time.Duration) (_ *incumbentResult, err error) {
 	srv := fixtures.NewServer(data, fixtures.Options{})
 	defer srv.Close()
 	dir, err := filepath.Abs(filepath.Join(outDir, "incumbent"))
@@ -234,7 +238,7 @@ func runIncumbent(data *fixtures.Dataset, outDir string, timeout time.Duration) 
 	if err != nil {
 		return nil, err
 	}
-	defer logf.Close()
+	defer func() { err = errors.Join(err, logf.Close()) }()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("%v (see %s)", err, logPath)
@@ -287,9 +291,11 @@ func rateBound(calls map[string]int) (time.Duration, string) {
 	return best, why
 }
 
-func report(w io.Writer, size fixtures.Size, thr, narrow result, lat *result, latency time.Duration, inc *incumbentResult, want, bounds map[string]int) {
-	fmt.Fprintf(w, "\n== tap-pinterest benchmark (%s dataset) ==\n\n", size.Name)
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+// report renders the benchmark's tables, for the terminal and report.txt.
+func report(size fixtures.Size, thr, narrow result, lat *result, latency time.Duration, inc *incumbentResult, want, bounds map[string]int) (string, error) {
+	var w strings.Builder
+	fmt.Fprintf(&w, "\n== tap-pinterest benchmark (%s dataset) ==\n\n", size.Name)
+	tw := tabwriter.NewWriter(&w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	mb := float64(thr.bytes) / 1e6
 	fmt.Fprintln(tw, "metric\ttap-pinterest\tincumbent\tratio\t")
 	row := func(name, ours, theirs, ratio string) {
@@ -353,9 +359,11 @@ func report(w io.Writer, size fixtures.Size, thr, narrow result, lat *result, la
 		row(fmt.Sprintf("wall time, %s latency + rate limits", latency), lat.wall.Round(100*time.Millisecond).String(), "–", "")
 		row("  least the rate limits allow", fmt.Sprintf("%s (%s)", b.Round(100*time.Millisecond), why), "", fmt.Sprintf("%.2f× the bound", lat.wall.Seconds()/b.Seconds()))
 	}
-	tw.Flush()
-	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	if err := tw.Flush(); err != nil {
+		return "", err
+	}
+	fmt.Fprintln(&w)
+	tw = tabwriter.NewWriter(&w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stream\trecords\tAPI calls\tlower bound\tincumbent calls\tincumbent records\t")
 	for _, s := range catalog.Streams {
 		ic, ir := "–", "–"
@@ -365,10 +373,13 @@ func report(w io.Writer, size fixtures.Size, thr, narrow result, lat *result, la
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t\n", s.Name, want[s.Name], thr.calls[s.Op], bounds[s.Op], ic, ir)
 	}
 	fmt.Fprintf(tw, "total\t\t%d\t%d\t\t\t\n", totalCalls, totalBound)
-	tw.Flush()
-	if inc != nil && inc.Partial {
-		fmt.Fprintln(w, "\nThe incumbent was stopped at its time cap: its figures cover only what it did until then.")
+	if err := tw.Flush(); err != nil {
+		return "", err
 	}
+	if inc != nil && inc.Partial {
+		fmt.Fprintln(&w, "\nThe incumbent was stopped at its time cap: its figures cover only what it did until then.")
+	}
+	return w.String(), nil
 }
 
 func fmtF(v float64, f string) string {

@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -65,7 +66,10 @@ func demo(tapBin, sizeName string, seed int64) error {
 		return err
 	}
 	calls := srv.CountByOp()
-	ok := report(r1, want, calls, bounds, true)
+	ok, err := report(r1, want, calls, bounds, true)
+	if err != nil {
+		return err
+	}
 
 	mut := srv.Dataset().Mutate(seed+1, time.Now().UTC())
 	fmt.Printf("\n2. The fake's data changes: %d campaigns, %d ad groups, %d ads updated or added; conversions restated on %d past days.\n",
@@ -83,7 +87,9 @@ func demo(tapBin, sizeName string, seed int64) error {
 	for op, n := range srv.CountByOp() {
 		calls2[op] = n - before[op]
 	}
-	report(r2, nil, calls2, nil, false)
+	if _, err := report(r2, nil, calls2, nil, false); err != nil {
+		return err
+	}
 	for _, s := range []string{"campaigns", "ad_groups", "ads"} {
 		if r2.counts[s] < mut.Counts[s] || r2.counts[s] >= r1.counts[s] {
 			fmt.Printf("   %s: %d records on the incremental run, but %d changed: WRONG\n", s, r2.counts[s], mut.Counts[s])
@@ -107,17 +113,18 @@ type run struct {
 
 // runTap runs the binary, keeps its output, and counts records per stream;
 // stderr goes to name.log, warnings and errors also to the terminal.
-func runTap(bin, dir, name string, args ...string) (run, error) {
+func runTap(bin, dir, name string, args ...string) (_ run, err error) {
 	out, err := os.Create(filepath.Join(dir, name+".jsonl"))
 	if err != nil {
 		return run{}, err
 	}
-	defer out.Close()
+	// Both files are written: a failed Close can mean lost data.
+	defer func() { err = errors.Join(err, out.Close()) }()
 	logf, err := os.Create(filepath.Join(dir, name+".log"))
 	if err != nil {
 		return run{}, err
 	}
-	defer logf.Close()
+	defer func() { err = errors.Join(err, logf.Close()) }()
 	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -131,15 +138,21 @@ func runTap(bin, dir, name string, args ...string) (run, error) {
 	if err := cmd.Start(); err != nil {
 		return run{}, fmt.Errorf("start %s (run `make build` first): %w", bin, err)
 	}
+	// logged gets the first error writing the log, once stderr is drained.
+	logged := make(chan error, 1)
 	go func() {
+		var werr error
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
-			fmt.Fprintln(logf, line)
+			if _, err := fmt.Fprintln(logf, line); err != nil && werr == nil {
+				werr = err
+			}
 			if strings.HasPrefix(line, "WARNING") || strings.HasPrefix(line, "CRITICAL") {
 				fmt.Println("   tap:", line)
 			}
 		}
+		logged <- werr
 	}()
 	r := run{counts: map[string]int{}}
 	sc := bufio.NewScanner(io.TeeReader(stdout, out))
@@ -161,6 +174,10 @@ func runTap(bin, dir, name string, args ...string) (run, error) {
 			r.state = m.Value
 		}
 	}
+	// Wait closes the pipes, so stderr must be read to its end first.
+	if err := <-logged; err != nil {
+		return r, fmt.Errorf("writing %s: %w", logf.Name(), err)
+	}
 	if err := cmd.Wait(); err != nil {
 		return r, fmt.Errorf("%s failed (%v); see %s", bin, err, logf.Name())
 	}
@@ -169,7 +186,7 @@ func runTap(bin, dir, name string, args ...string) (run, error) {
 }
 
 // report prints records and calls per stream; with want it checks counts.
-func report(r run, want map[string]int, calls, bounds map[string]int, full bool) bool {
+func report(r run, want map[string]int, calls, bounds map[string]int, full bool) (bool, error) {
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 	ok := true
 	if full {
@@ -200,7 +217,9 @@ func report(r run, want map[string]int, calls, bounds map[string]int, full bool)
 	} else {
 		fmt.Fprintf(tw, "total\t%d\t%d\t\n", totalRec, totalCalls)
 	}
-	tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return false, err
+	}
 	fmt.Printf("   (%d token refresh; %s wall time)\n", calls["oauth/token"], r.wall.Round(time.Millisecond))
-	return ok
+	return ok, nil
 }

@@ -139,7 +139,9 @@ func TestFaultSuite(t *testing.T) {
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.name, r.requests, r.faults, r.retries, r.records, r.lost, r.dupes, r.code, r.wall.Round(10*time.Millisecond))
 	}
-	tw.Flush()
+	if err := tw.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	t.Log("\n" + b.String())
 	if err := os.MkdirAll("../../bin", 0o755); err == nil {
 		_ = os.WriteFile(filepath.Join("../../bin", "fault-report.txt"), []byte(b.String()), 0o644)

@@ -56,20 +56,39 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(40 << 20)
 	}
-	// For profiling (make bench): TAP_PINTEREST_CPU_PROFILE=cpu.out.
-	if path := os.Getenv("TAP_PINTEREST_CPU_PROFILE"); path != "" {
-		if f, err := os.Create(path); err == nil {
-			if pprof.StartCPUProfile(f) == nil {
-				defer pprof.StopCPUProfile()
-			}
-		}
-	}
+	stopProfile := startCPUProfile(os.Getenv("TAP_PINTEREST_CPU_PROFILE"))
 	code := run(ctx, os.Args, os.Stdout, os.Stderr, os.Environ())
-	pprof.StopCPUProfile()
+	stopProfile()
 	if sig, ok := got.Load().(os.Signal); ok && code != 2 {
 		code = exitSignal(sig)
 	}
 	os.Exit(code)
+}
+
+// startCPUProfile starts a CPU profile into path, if set (for profiling:
+// TAP_PINTEREST_CPU_PROFILE=cpu.out), and returns what stops it and closes
+// the file. main calls that itself: deferred calls do not run on os.Exit.
+func startCPUProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+		if err != nil {
+			err = errors.Join(err, f.Close())
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "WARNING no CPU profile: %v\n", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "WARNING CPU profile %s: %v\n", path, err)
+		}
+	}
 }
 
 func exitSignal(s os.Signal) int {
@@ -157,14 +176,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	}
 	var se *tap.StreamError
 	if errors.As(err, &se) {
-		names := make([]string, 0, len(se.Streams))
-		for n := range se.Streams {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			log.Log(context.Background(), logging.LevelCritical, fmt.Sprintf("stream %s stopped: %v; its bookmark stays where its data stops, so the next run picks it up", n, se.Streams[n]))
-		}
+		// The error says which streams stopped and why ("stream X stopped:
+		// …"); this adds only what it means for the next run.
+		log.Log(context.Background(), logging.LevelCritical, se.Error()+"; a stopped stream's bookmark stays where its data stops, so the next run picks it up")
 		return 1
 	}
 	log.Log(context.Background(), logging.LevelCritical, err.Error())
@@ -246,8 +260,7 @@ func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *logging.
 		if len(paths) > 0 {
 			loaded, err := tap.LoadConfig(paths, environ)
 			if err != nil {
-				var ue *tap.UsageError
-				if !errors.As(err, &ue) || !strings.Contains(ue.Msg, "is missing") {
+				if !errors.Is(err, tap.ErrMissingSetting) {
 					return err
 				}
 			} else {

@@ -169,6 +169,11 @@ func TestDiscoverAboutVersion(t *testing.T) {
 	if r2.code != 0 || strings.Contains(r2.stdout, "TOTAL_IMPRESSION") {
 		t.Errorf("discover with analytics_columns: exit %d", r2.code)
 	}
+	// Discovery needs no credentials: a config without them still discovers.
+	partial := write(t, dir, "partial.json", `{"analytics_columns":["SPEND_IN_DOLLAR"]}`)
+	if r3 := runTap(t, nil, "-c", partial, "-d"); r3.code != 0 || !strings.Contains(r3.stdout, `"streams"`) {
+		t.Errorf("discover with a config lacking credentials: exit %d\n%s", r3.code, r3.stderr)
+	}
 	for _, f := range []string{"json", "markdown", "text"} {
 		r := runTap(t, nil, "--about", "--format", f)
 		if r.code != 0 || !strings.Contains(r.stdout, "client_secret") {

@@ -118,13 +118,17 @@ func TestBrokenPipe(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	w.Close()
+	if err := w.Close(); err != nil { // the child holds its own copy
+		t.Fatal(err)
+	}
 	// The "target" reads a little, then exits.
 	buf := make([]byte, 4096)
 	if _, err := io.ReadFull(r, buf); err != nil {
 		t.Fatal(err)
 	}
-	r.Close()
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
 	closed := time.Now()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

@@ -1,3 +1,7 @@
+// Package jsonscan walks JSON without decoding it. The tap passes
+// Pinterest's objects through without decoding them into maps: these helpers
+// walk JSON that json.Valid (or Complete) has already accepted, returning
+// sub-slices of the input. They allocate nothing.
 package jsonscan
 
 import (
@@ -7,14 +11,13 @@ import (
 	"fmt"
 )
 
-// The tap passes Pinterest's objects through without decoding them into maps:
-// these helpers walk JSON that json.Valid has already accepted, returning
-// sub-slices of the input. They allocate nothing.
-
+// ErrNotJSON is returned (possibly wrapped) for input that is not the JSON
+// the caller expected.
 var ErrNotJSON = errors.New("malformed JSON")
 
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
+// SkipSpace returns the index of the first non-space byte at or after b[i].
 func SkipSpace(b []byte, i int) int {
 	for i < len(b) && isSpace(b[i]) {
 		i++
@@ -31,43 +34,57 @@ func SkipValue(b []byte, i int) (int, error) {
 	case '"':
 		return SkipString(b, i)
 	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				j, err := SkipString(b, i)
-				if err != nil {
-					return j, err
-				}
-				i = j
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1, nil
-				}
-			}
-			i++
-		}
-		return i, ErrNotJSON
+		return skipContainer(b, i)
 	default: // number, true, false, null
-		j := i
-		for j < len(b) {
-			c := b[j]
-			if c == ',' || c == '}' || c == ']' || isSpace(c) {
-				break
-			}
-			j++
-		}
-		if j == i {
-			return i, ErrNotJSON
-		}
-		return j, nil
+		return skipLiteral(b, i)
 	}
 }
 
+// skipContainer returns the index just past the object or array at b[i],
+// counting brackets outside strings.
+func skipContainer(b []byte, i int) (int, error) {
+	depth := 0
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			j, err := SkipString(b, i)
+			if err != nil {
+				return j, err
+			}
+			i = j
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1, nil
+			}
+		}
+		i++
+	}
+	return i, ErrNotJSON
+}
+
+// skipLiteral returns the index just past the number, true, false or null
+// at b[i].
+func skipLiteral(b []byte, i int) (int, error) {
+	j := i
+	for j < len(b) {
+		c := b[j]
+		if c == ',' || c == '}' || c == ']' || isSpace(c) {
+			break
+		}
+		j++
+	}
+	if j == i {
+		return i, ErrNotJSON
+	}
+	return j, nil
+}
+
+// SkipString returns the index just past the string whose opening quote is
+// at b[i].
 func SkipString(b []byte, i int) (int, error) {
 	j := i + 1
 	for {
@@ -106,26 +123,10 @@ func walkObject(b []byte, i int, fn func(key, val []byte) error) (int, error) {
 	if i < len(b) && b[i] == '}' {
 		return i + 1, nil
 	}
-	for i < len(b) {
-		if b[i] != '"' {
-			return i, ErrNotJSON
-		}
-		end, err := SkipString(b, i)
+	for {
+		vend, err := walkMember(b, i, fn)
 		if err != nil {
-			return i, err
-		}
-		key := b[i+1 : end-1]
-		i = SkipSpace(b, end)
-		if i >= len(b) || b[i] != ':' {
-			return i, ErrNotJSON
-		}
-		i = SkipSpace(b, i+1)
-		vend, err := SkipValue(b, i)
-		if err != nil {
-			return i, err
-		}
-		if err := fn(key, b[i:vend]); err != nil {
-			return i, err
+			return vend, err
 		}
 		i = SkipSpace(b, vend)
 		if i < len(b) && b[i] == ',' {
@@ -137,7 +138,32 @@ func walkObject(b []byte, i int, fn func(key, val []byte) error) (int, error) {
 		}
 		return i, ErrNotJSON
 	}
-	return i, ErrNotJSON
+}
+
+// walkMember reads the member "key": value that starts at b[i], calls fn
+// with them, and returns the index just past the value.
+func walkMember(b []byte, i int, fn func(key, val []byte) error) (int, error) {
+	if i >= len(b) || b[i] != '"' {
+		return i, ErrNotJSON
+	}
+	end, err := SkipString(b, i)
+	if err != nil {
+		return i, err
+	}
+	key := b[i+1 : end-1]
+	i = SkipSpace(b, end)
+	if i >= len(b) || b[i] != ':' {
+		return i, ErrNotJSON
+	}
+	i = SkipSpace(b, i+1)
+	vend, err := SkipValue(b, i)
+	if err != nil {
+		return i, err
+	}
+	if err := fn(key, b[i:vend]); err != nil {
+		return i, err
+	}
+	return vend, nil
 }
 
 // EachElement calls fn for every element of the array in b.

@@ -49,7 +49,7 @@ func FuzzScan(f *testing.F) {
 			return
 		}
 		var m map[string]json.RawMessage
-		if json.Unmarshal(b, &m) != nil {
+		if json.Unmarshal(b, &m) != nil || m == nil { // null unmarshals to a nil map but is no object
 			return
 		}
 		if err != nil {
