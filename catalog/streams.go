@@ -27,15 +27,15 @@ func (s Shape) Windowed() bool { return s == Rows || s == DailyMetrics }
 type KeyType int
 
 const (
-	// NoKey: the stream has no replication key (FULL_TABLE).
+	// NoKey means the stream has no replication key (FULL_TABLE).
 	NoKey KeyType = iota
-	// UnixSeconds: an integer (or a JSON number) of seconds since the epoch.
+	// UnixSeconds is an integer (or a JSON number) of seconds since the epoch.
 	UnixSeconds
-	// UnixMillis: an integer of milliseconds since the epoch.
+	// UnixMillis is an integer of milliseconds since the epoch.
 	UnixMillis
-	// DateTime: an ISO 8601 / RFC 3339 date-time string.
+	// DateTime is an ISO 8601 / RFC 3339 date-time string.
 	DateTime
-	// Day: a YYYY-MM-DD date; the analytics streams' DATE and date.
+	// Day is a YYYY-MM-DD date: the analytics streams' DATE and date.
 	Day
 )
 

@@ -18,8 +18,8 @@ func Write(path string, data []byte, perm os.FileMode) (err error) {
 	tmp := f.Name()
 	defer func() {
 		if err != nil {
-			f.Close()
-			os.Remove(tmp)
+			_ = f.Close()      // the write already failed; its error is the one to report
+			_ = os.Remove(tmp) // best effort: a stray temp file is harmless
 		}
 	}()
 	if err = f.Chmod(perm); err != nil {

@@ -42,7 +42,7 @@ func TestInvalidLargeBodyIsRetriedThenReported(t *testing.T) {
 	var hits atomic.Int32
 	c, logs := testClient(t, func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
-		w.Write(body)
+		_, _ = w.Write(body)
 	}, func(o *Options) { o.MaxRetryWait = 100 * time.Millisecond })
 	rep, err := c.Get(context.Background(), Request{Op: "ads/analytics", Category: "ads_read", Path: "/ad_accounts/1/ads/analytics"})
 	if rep != nil {
@@ -68,7 +68,7 @@ func TestInvalidLargeBodyIsRetriedThenReported(t *testing.T) {
 func TestLargeValidBody(t *testing.T) {
 	t.Parallel()
 	body := bigRows(2 << 20)
-	c, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) { w.Write(body) }, nil)
+	c, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) }, nil)
 	rep, err := c.Get(context.Background(), Request{Op: "ads/analytics", Category: "ads_read", Path: "/x"})
 	if err != nil || !bytes.Equal(rep.Body, body) {
 		t.Fatalf("err %v", err)
