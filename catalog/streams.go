@@ -157,6 +157,8 @@ var (
 
 // Streams is the tap's table of streams, parents before their children.
 var Streams = []Stream{
+	{Name: "user_account", Op: "user_account/get", Path: "/user_account", Category: "org_read", Shape: Object,
+		KeyProperties: []string{"id"}, Scopes: accountScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "Account"}},
 	{Name: "user_account_analytics", Op: "user_account/analytics", Path: "/user_account/analytics", Category: "org_analytics", Shape: DailyMetrics,
 		KeyProperties: []string{"date"}, ReplicationKey: "date", KeyType: Day, Window: syncAnalytics,
 		Scopes: accountScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "AnalyticsDailyMetrics"}},
