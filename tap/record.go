@@ -116,6 +116,7 @@ type item struct {
 // ids. It returns dst unchanged and an error when the object lacks a key
 // property (a record without its primary key would break every target). It is the tap's hot loop: one
 // pass over the object, one map lookup per member, no allocation.
+//
 //nolint:funlen,gocyclo // the per-member hot loop, kept in one piece on purpose (see BenchmarkConformAnalytics)
 func (c *conformer) conformAt(dst, src []byte, i int, ctx map[string]string) ([]byte, item, int, error) {
 	var it item

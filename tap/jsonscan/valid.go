@@ -33,6 +33,7 @@ var (
 // does (numbers, literals, strings and their escapes, structure, nesting
 // depth; like encoding/json it does not check UTF-8), in one pass without
 // allocating, several times faster.
+//
 //nolint:funlen,gocyclo // a byte-level state machine of JSON's grammar: one case per production reads best whole
 func Valid(b []byte) bool {
 	var stack [maxDepth/64 + 1]uint64 // one bit per open container: 1 object, 0 array
@@ -146,6 +147,7 @@ const (
 // scanString returns the index past the string that starts with the quote
 // at b[i], -1 if it is not a valid string. Runs of plain bytes are skipped
 // eight at a time.
+//
 //nolint:funlen,gocyclo // a byte-level state machine of JSON's grammar: one case per production reads best whole
 func scanString(b []byte, i int) int {
 	i++
@@ -187,6 +189,7 @@ func scanString(b []byte, i int) int {
 
 // scanNumber returns the index past the number at b[i], -1 if there is none:
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+//
 //nolint:funlen,gocyclo // a byte-level state machine of JSON's grammar: one case per production reads best whole
 func scanNumber(b []byte, i int) int {
 	if i < len(b) && b[i] == '-' {
