@@ -8,43 +8,37 @@ import (
 	"github.com/tap-pinterest/tap-pinterest/tap"
 )
 
-// TestReadmeSettings keeps the README's settings table equal to --about --format markdown.
-func TestReadmeSettings(t *testing.T) {
-	t.Parallel()
+// readmeSection returns the README's text between <!-- name:begin ... -->
+// (to the end of that line) and <!-- name:end -->.
+func readmeSection(t *testing.T, name string) string {
+	t.Helper()
 	b, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := string(b)
-	begin := strings.Index(r, "<!-- settings:begin")
-	end := strings.Index(r, "<!-- settings:end -->")
+	begin := strings.Index(r, "<!-- "+name+":begin")
+	end := strings.Index(r, "<!-- "+name+":end -->")
 	if begin < 0 || end < begin {
-		t.Fatal("README has no settings markers")
+		t.Fatalf("README has no %s markers", name)
 	}
-	got := r[strings.Index(r[begin:], "\n")+begin+1 : end]
-	if want := tap.SettingsTable(); got != want {
-		t.Errorf("README settings table is stale; replace it with the output of tap-pinterest --about --format markdown:\n%s", want)
-	}
-	if !strings.Contains(tap.AboutMarkdown(), got) {
-		t.Error("--about --format markdown does not contain the README table")
-	}
+	return r[strings.Index(r[begin:], "\n")+begin+1 : end]
 }
 
-// TestReadmeStreams keeps the README's streams table equal to the stream table.
-func TestReadmeStreams(t *testing.T) {
+// TestReadmeTables keeps the README's generated tables equal to their sources:
+// the settings to --about --format markdown, the streams to the stream table.
+func TestReadmeTables(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := string(b)
-	begin := strings.Index(r, "<!-- streams:begin")
-	end := strings.Index(r, "<!-- streams:end -->")
-	if begin < 0 || end < begin {
-		t.Fatal("README has no streams markers")
-	}
-	got := r[strings.Index(r[begin:], "\n")+begin+1 : end]
-	if want := tap.StreamsTable(); got != want {
-		t.Errorf("README streams table is stale; replace it with the streams table of tap-pinterest --about --format markdown:\n%s", want)
+	for _, tc := range []struct{ name, want, fix string }{
+		{"settings", tap.SettingsTable(), "the settings table of tap-pinterest --about --format markdown"},
+		{"streams", tap.StreamsTable(), "the streams table of tap-pinterest --about --format markdown"},
+	} {
+		got := readmeSection(t, tc.name)
+		if got != tc.want {
+			t.Errorf("README %s table is stale; replace it with %s:\n%s", tc.name, tc.fix, tc.want)
+		}
+		if !strings.Contains(tap.AboutMarkdown(), got) {
+			t.Errorf("--about --format markdown does not contain the README %s table", tc.name)
+		}
 	}
 }
