@@ -45,9 +45,10 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "not gofmt-ed:"; echo "$$out"; exit 1; fi
 
-## generate: regenerate catalog/schemas from the OpenAPI spec
+## generate: regenerate catalog/schemas from the OpenAPI spec, and the Meltano Hub definition from the config schema
 generate:
 	$(GO) run ./cmd/gen-schemas
+	$(GO) run ./cmd/gen-meltano
 
 ## fuzz: fuzz the config, catalog, state and JSON parsers (FUZZTIME each)
 FUZZTIME ?= 30s
