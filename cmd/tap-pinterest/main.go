@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
@@ -31,6 +32,50 @@ import (
 	"github.com/tap-pinterest/tap-pinterest/tap/pinterest"
 	"github.com/tap-pinterest/tap-pinterest/tap/singer"
 )
+
+// Stamped by `make` (-ldflags -X main.commit=... -X main.date=...), with
+// tap.Version. A build without them (go install ...@v0.2.0, go build) takes
+// the version from the module's build info instead, when it has a real one.
+var (
+	commit string
+	date   string
+)
+
+func init() {
+	if commit != "" {
+		return
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v := moduleVersion(bi.Main.Version); v != "" {
+			tap.Version = v
+		}
+	}
+}
+
+// moduleVersion returns the version of a build info's main module without
+// its "v": set by `go install <module>/cmd/tap-pinterest@v0.2.0` (and, since
+// Go 1.24, by go build in a tagged checkout). None for a development build:
+// "(devel)", or a v0.0.0 pseudo-version (nothing tagged), where the default
+// in tap.Version says more.
+func moduleVersion(v string) string {
+	if v == "" || v == "(devel)" || strings.HasPrefix(v, "v0.0.0-") {
+		return ""
+	}
+	return strings.TrimPrefix(v, "v")
+}
+
+// versionLine is the output of --version.
+func versionLine() string {
+	var extra []string
+	switch {
+	case commit != "" && date != "":
+		extra = append(extra, "commit "+commit+" of "+date)
+	case commit != "":
+		extra = append(extra, "commit "+commit)
+	}
+	extra = append(extra, runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH)
+	return fmt.Sprintf("tap-pinterest version %s (%s)\n", tap.Version, strings.Join(extra, ", "))
+}
 
 func main() {
 	// With SIGPIPE notified, a write to a closed stdout returns EPIPE instead
@@ -142,7 +187,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 				return cli.ShowAppHelp(c)
 			}
 			if c.Bool("version") {
-				_, err := fmt.Fprintf(stdout, "tap-pinterest version %s\n", tap.Version)
+				_, err := io.WriteString(stdout, versionLine())
 				return err
 			}
 			if c.NArg() > 0 {
