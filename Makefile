@@ -59,10 +59,11 @@ lint-tool:
 		GOBIN="$(CURDIR)/bin" $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION); \
 	fi
 
-## generate: regenerate catalog/schemas from the OpenAPI spec, and the Meltano Hub definition from the config schema
+## generate: regenerate catalog/schemas from the OpenAPI spec, the Meltano Hub definition from the config schema, and the README's tables
 generate:
 	$(GO) run ./cmd/gen-schemas
 	$(GO) run ./cmd/gen-meltano
+	$(GO) test ./cmd/tap-pinterest -run '^TestReadmeTables$$' -count=1 -args -update-readme
 
 ## fuzz: fuzz the config, catalog, state and JSON parsers (FUZZTIME each)
 FUZZTIME ?= 30s
