@@ -43,6 +43,7 @@ type Config struct {
 	ConversionReportTime                 string
 	AnalyticsColumns                     []string
 	MaxRetryWait                         time.Duration
+	MaxRateLimitWait                     time.Duration
 	RequestTimeout                       time.Duration
 	MaxConcurrency                       int
 	RatePerSecond                        int
@@ -90,6 +91,7 @@ func (c *Config) ClientOptions() pinterest.Options {
 		RatePerMinute:    c.RatePerMinute,
 		RequestTimeout:   c.RequestTimeout,
 		MaxRetryWait:     c.MaxRetryWait,
+		MaxHintWait:      c.MaxRateLimitWait,
 		UserAgent:        "tap-pinterest/" + Version,
 	}
 }
@@ -477,6 +479,7 @@ func (s rawConfig) analytics(cfg *Config) error {
 // limits sets the retry, timeout, concurrency and rate settings.
 func (s rawConfig) limits(cfg *Config) {
 	cfg.MaxRetryWait = time.Duration(s.intv("max_retry_wait_seconds")) * time.Second
+	cfg.MaxRateLimitWait = time.Duration(s.intv("max_rate_limit_wait_seconds")) * time.Second
 	cfg.RequestTimeout = time.Duration(s.intv("request_timeout_seconds")) * time.Second
 	cfg.MaxConcurrency = s.intv("max_concurrency")
 	cfg.RatePerSecond = s.intv("rate_limit_per_second")

@@ -32,6 +32,7 @@ type Options struct {
 	RatePerMinute  map[string]int // x-ratelimit-category -> requests/min
 	RequestTimeout time.Duration  // per attempt; 0 = none beyond the context
 	MaxRetryWait   time.Duration  // the most a request waits between its attempts, in all
+	MaxHintWait    time.Duration  // the longest wait the server may ask for before it counts as a spent quota; 0 = MaxRetryWait alone
 	UserAgent      string         // "tap-pinterest/<version>"
 	HTTPClient     *http.Client   // nil = a default one; tests inject their own transport
 	RetryBase      time.Duration  // first backoff interval; 0 = 1s (tests set it small)
@@ -49,6 +50,7 @@ type Client struct {
 	redact    *logging.Redactor
 	timeout   time.Duration
 	maxWait   time.Duration
+	maxHint   time.Duration
 	retryBase time.Duration
 
 	budget *semaphore.Weighted
@@ -87,6 +89,7 @@ func NewClient(o Options, log *slog.Logger, r *logging.Redactor) *Client {
 		redact:    r,
 		timeout:   o.RequestTimeout,
 		maxWait:   o.MaxRetryWait,
+		maxHint:   o.MaxHintWait,
 		retryBase: o.RetryBase,
 		budget:    semaphore.NewWeighted(bodyBudget),
 	}

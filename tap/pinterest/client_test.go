@@ -215,7 +215,9 @@ func TestRetryHint(t *testing.T) {
 		{nil, "", 0},
 		{map[string]string{"Retry-After": "3"}, "", 3 * time.Second},
 		{map[string]string{"X-RateLimit-Reset": "7"}, "", 7 * time.Second},
-		{map[string]string{"Retry-After": "2", "X-RateLimit-Reset": "5"}, "", 5 * time.Second},
+		// Retry-After answers this request; the reset is the whole window's (REFERENCE.md §14).
+		{map[string]string{"Retry-After": "2", "X-RateLimit-Reset": "72000"}, "", 2 * time.Second},
+		{map[string]string{"X-RateLimit-Reset": "72000"}, "Retry after 3 seconds", 3 * time.Second},
 		{nil, "Reporting query cost limit exceeded. Retry after 9 seconds", 9 * time.Second},
 		{nil, "Retry after 1 second", time.Second},
 	}

@@ -27,18 +27,20 @@ const (
 // maxInterval; the server's own wait (Retry-After and kin) instead when it
 // gave one; no wait before the retry with a freshly refreshed token; and
 // at most maxWait of waiting in all, after which it stops (refused says
-// how long the refused wait would have been).
+// how long the refused wait would have been). A server's wait longer than
+// maxHint stops at once: the quota is spent for now.
 type policy struct {
 	exp     *backoff.ExponentialBackOff
 	maxWait time.Duration
+	maxHint time.Duration // 0 = no limit of its own
 	waited  time.Duration
 	hint    time.Duration // the server's wait before the next attempt, 0 if none
 	now     bool          // the next attempt goes at once
 	refused time.Duration // the wait that would have passed maxWait
 }
 
-func newPolicy(base, maxWait time.Duration) *policy {
-	return &policy{maxWait: maxWait, exp: backoff.NewExponentialBackOff(
+func newPolicy(base, maxWait, maxHint time.Duration) *policy {
+	return &policy{maxWait: maxWait, maxHint: maxHint, exp: backoff.NewExponentialBackOff(
 		backoff.WithInitialInterval(base),
 		backoff.WithMaxInterval(maxInterval),
 		backoff.WithRandomizationFactor(0.5),
@@ -53,11 +55,12 @@ func (p *policy) NextBackOff() time.Duration {
 		return 0
 	}
 	d := p.exp.NextBackOff()
-	if p.hint > 0 {
+	hinted := p.hint > 0
+	if hinted {
 		d = p.hint + time.Duration(rand.Int64N(int64(hintJitter)))
 		p.hint = 0
 	}
-	if p.waited+d > p.maxWait {
+	if p.waited+d > p.maxWait || (hinted && p.maxHint > 0 && d > p.maxHint+hintJitter) {
 		p.refused = d
 		return backoff.Stop
 	}
@@ -83,7 +86,7 @@ type call struct {
 // failures (429, 5xx, cut or invalid bodies, connection errors) are
 // retried, a 401 refreshes the token once, everything else is final.
 func (c *Client) send(ctx context.Context, cl call) (*Reply, error) {
-	p := newPolicy(c.retryBase, c.maxWait)
+	p := newPolicy(c.retryBase, c.maxWait, c.maxHint)
 	attempts, refreshed, refreshing := 0, false, false
 	op := func() (*Reply, error) {
 		attempts++
@@ -136,30 +139,30 @@ func (c *Client) gaveUp(cl call, err error, attempts int, p *policy) error {
 
 var retryAfterMsg = regexp.MustCompile(`(?i)retry after (\d+) seconds?`)
 
-// retryHint reads when the server wants to be asked again: Retry-After
-// (seconds or an HTTP date), X-RateLimit-Reset (seconds to wait, or an
-// epoch), or "Retry after N seconds" in the message. The largest wins.
+// retryHint reads when the server wants to be asked again, trusting the
+// answer to this request over the rate-limit window: Retry-After (seconds
+// or an HTTP date), else "Retry after N seconds" in the message, and only
+// without either X-RateLimit-Reset (seconds, or an epoch), which is the
+// reset of the whole window and can be hours away (REFERENCE.md §14).
 func retryHint(h http.Header, message string) time.Duration {
-	var d time.Duration
 	if v := h.Get("Retry-After"); v != "" {
 		if n, err := strconv.ParseFloat(v, 64); err == nil {
-			d = max(d, time.Duration(n*float64(time.Second)))
+			return time.Duration(n * float64(time.Second))
 		} else if t, err := http.ParseTime(v); err == nil {
-			d = max(d, time.Until(t))
-		}
-	}
-	if v := h.Get("X-RateLimit-Reset"); v != "" {
-		if n, err := strconv.ParseFloat(v, 64); err == nil {
-			if n > 1e9 { // an epoch, not a delay
-				d = max(d, time.Until(time.Unix(int64(n), 0)))
-			} else {
-				d = max(d, time.Duration(n*float64(time.Second)))
-			}
+			return time.Until(t)
 		}
 	}
 	if m := retryAfterMsg.FindStringSubmatch(message); m != nil {
 		n, _ := strconv.Atoi(m[1])
-		d = max(d, time.Duration(n)*time.Second)
+		return time.Duration(n) * time.Second
 	}
-	return d
+	if v := h.Get("X-RateLimit-Reset"); v != "" {
+		if n, err := strconv.ParseFloat(v, 64); err == nil {
+			if n > 1e9 { // an epoch, not a delay
+				return time.Until(time.Unix(int64(n), 0))
+			}
+			return time.Duration(n * float64(time.Second))
+		}
+	}
+	return 0
 }

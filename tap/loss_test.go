@@ -1,0 +1,42 @@
+package tap
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tap-pinterest/tap-pinterest/fixtures"
+)
+
+// Issue 11, "no silent loss": each case below used to exit 0 with data
+// missing, or to fail a whole stream for one item.
+
+// A 429 that says "retry in 1 s" while its X-RateLimit-Reset is the daily
+// window's reset, 20 hours away, is a short wait, not a spent quota.
+func TestRetryAfterBeatsWindowReset(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{})
+	srv.SetFaults(fixtures.Fault{Kind: fixtures.RateLimit30, Op: "ads/analytics", Times: 1, RetryAfter: time.Second, Reset: 20 * time.Hour})
+	res := runSync(t, srv, runOpts{catalog: onlyStreams(t, "ad_analytics")})
+	if res.err != nil {
+		t.Fatalf("a 429 with Retry-After: 1 must be retried in a second: %v", res.err)
+	}
+	from, to := analyticsRange(time.Now())
+	assertComplete(t, res, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to}), "ad_analytics")
+}
+
+// A Retry-After longer than max_rate_limit_wait_seconds is a spent quota:
+// the stream stops at once, although max_retry_wait_seconds would allow it.
+func TestLongRetryAfterIsAQuotaStop(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{})
+	srv.SetFaults(fixtures.Fault{Kind: fixtures.RateLimit30, Op: "ads/analytics", RetryAfter: 400 * time.Second})
+	res := runSync(t, srv, runOpts{catalog: onlyStreams(t, "ad_analytics"), config: `,"max_retry_wait_seconds":3600`})
+	var se *StreamError
+	if !errorsAs(res.err, &se) || se.Streams["ad_analytics"] == nil || !strings.Contains(se.Error(), "retry after") {
+		t.Fatalf("want ad_analytics stopped with a quota error, got %v", res.err)
+	}
+	if n := srv.CountByOp()["ads/analytics"]; n > 2 {
+		t.Errorf("%d ads/analytics calls for a spent quota", n)
+	}
+}
