@@ -158,6 +158,9 @@ func (s *Syncer) runWindows(ctx context.Context, p *plan, pctx map[string]string
 		if failed != nil {
 			return failed
 		}
+		if n := s.skipped.unexplained(p.s, describePartition(p.s, partition)); n > 0 {
+			return fmt.Errorf("%d ids refused with HTTP 400 that Pinterest did not call invalid (named in the warning at the end); the bookmark stays", n)
+		}
 		if !b.complete() {
 			return nil // the listing failed; its own error says so, and the bookmark stays
 		}
@@ -183,7 +186,8 @@ func (s *Syncer) readWindows(ctx context.Context, p *plan, path string, ids []st
 
 // readBatch reads one call of a windowed stream. Pinterest takes 250 ids,
 // but 250 ids and 175 columns make a URL of about 11 KB; if a front end
-// refuses it (414), the batch is halved until it passes.
+// refuses it (414), the batch is halved until it passes. A 400 for a batch
+// is isolated the same way (isolate).
 func (s *Syncer) readBatch(ctx context.Context, p *plan, path string, q url.Values, ids []string, pctx map[string]string) error {
 	if ids != nil {
 		q = cloneQuery(q)
@@ -191,7 +195,11 @@ func (s *Syncer) readBatch(ctx context.Context, p *plan, path string, q url.Valu
 	}
 	err := s.readRows(ctx, p, path, q, pctx)
 	var ae *pinterest.APIError
-	if errors.As(err, &ae) && ae.Status == http.StatusRequestURITooLong && len(ids) > 1 {
+	if !errors.As(err, &ae) || ids == nil {
+		return err
+	}
+	switch {
+	case ae.Status == http.StatusRequestURITooLong && len(ids) > 1:
 		s.urlTooLong.Do(func() {
 			s.log.Warn(fmt.Sprintf("Pinterest refused a URL of %d ids as too long (HTTP 414); splitting analytics batches, which costs more calls", len(ids)))
 		})
@@ -200,8 +208,53 @@ func (s *Syncer) readBatch(ctx context.Context, p *plan, path string, q url.Valu
 			return err
 		}
 		return s.readBatch(ctx, p, path, q, ids[half:], pctx)
+	case ae.Status == http.StatusBadRequest:
+		return s.isolate(ctx, p, path, q, ids, pctx, ae)
 	}
 	return err
+}
+
+// isolate handles a 400 for a batch of ids: one id Pinterest rejects (a
+// draft, a deleted entity) must not cost the others their rows. The batch
+// is halved until the refused ids stand alone; they are recorded (skipped)
+// and the rest is read. A 400 for every id of a batch of several is not
+// about ids (a bad parameter): the stream fails with it.
+func (s *Syncer) isolate(ctx context.Context, p *plan, path string, q url.Values, ids []string, pctx map[string]string, ae *pinterest.APIError) error {
+	where := describePartition(p.s, pctx[p.s.Partition])
+	if len(ids) == 1 {
+		s.skipped.refuse(p.s, where, ids[0], ae)
+		return nil
+	}
+	var refused int
+	var split func(ids []string) error
+	split = func(ids []string) error {
+		if len(ids) == 1 {
+			refused++
+			s.skipped.refuse(p.s, where, ids[0], ae)
+			return nil
+		}
+		for _, part := range [][]string{ids[:len(ids)/2], ids[len(ids)/2:]} {
+			qq := cloneQuery(q)
+			qq[p.s.Batch.Param] = part
+			err := s.readRows(ctx, p, path, qq, pctx)
+			var e *pinterest.APIError
+			if errors.As(err, &e) && e.Status == http.StatusBadRequest {
+				ae = e
+				err = split(part)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := split(ids); err != nil {
+		return err
+	}
+	if refused == len(ids) {
+		return ae
+	}
+	return nil
 }
 
 // readRows reads one windowed call and emits its rows, holding one of the

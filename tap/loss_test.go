@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/fixtures"
 )
 
@@ -40,3 +41,53 @@ func TestLongRetryAfterIsAQuotaStop(t *testing.T) {
 		t.Errorf("%d ads/analytics calls for a spent quota", n)
 	}
 }
+
+// One id Pinterest refuses (HTTP 400) in a batch of 30 costs that id's rows
+// only: the batch is halved until it stands alone, the others are synced,
+// one warning names it, and the run exits 0 because Pinterest called it
+// invalid.
+func TestInvalidIDInAnalyticsBatchIsIsolated(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{})
+	acct := srv.Dataset().AdAccountIDs()[0]
+	bad := srv.Dataset().AdIDs(acct)[7]
+	srv.RejectAnalyticsID("ad_ids", bad, "")
+	res := runSync(t, srv, runOpts{catalog: onlyStreams(t, "ad_analytics")})
+	if res.err != nil {
+		t.Fatalf("an id Pinterest calls invalid must not fail the stream: %v", res.err)
+	}
+	from, to := analyticsRange(time.Now())
+	assertComplete(t, res, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to}), "ad_analytics")
+	if n := strings.Count(res.logs, "refused 1 ids as invalid"); n != 1 || !strings.Contains(res.logs, "ad account "+acct+": "+bad) {
+		t.Errorf("want one warning naming the account and the id:\n%s", res.logs)
+	}
+	if _, ok := res.final.get(catalogStream("ad_analytics"), acct); !ok {
+		t.Error("the bookmark of the account did not advance")
+	}
+}
+
+// A 400 for one id that Pinterest does not call invalid is data we could
+// not read: everything else is synced, the id is named, the run fails and
+// that account's bookmark stays.
+func TestUnexplainedRefusalFailsTheRun(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{})
+	acct := srv.Dataset().AdAccountIDs()[0]
+	bad := srv.Dataset().AdIDs(acct)[3]
+	srv.RejectAnalyticsID("ad_ids", bad, "The request could not be processed.")
+	res := runSync(t, srv, runOpts{catalog: onlyStreams(t, "ad_analytics")})
+	var se *StreamError
+	if !errorsAs(res.err, &se) || se.Streams["ad_analytics"] == nil {
+		t.Fatalf("want ad_analytics to fail, got %v", res.err)
+	}
+	if !strings.Contains(res.logs, "without calling them invalid") || !strings.Contains(res.logs, bad) {
+		t.Errorf("want a warning naming the id:\n%s", res.logs)
+	}
+	from, to := analyticsRange(time.Now())
+	assertComplete(t, res, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to}), "ad_analytics")
+	if _, ok := res.final.get(catalogStream("ad_analytics"), acct); ok {
+		t.Error("the bookmark advanced although rows are missing")
+	}
+}
+
+func catalogStream(name string) *catalog.Stream { return catalog.StreamByName(name) }

@@ -55,6 +55,7 @@ type Syncer struct {
 	now    time.Time
 
 	gaps       gaps
+	skipped    skipped
 	urlTooLong sync.Once
 	// sems bound the items of each parent stream whose children run at once
 	// (ad accounts, boards, sections): one semaphore per level, so that a
@@ -167,7 +168,7 @@ func (s *Syncer) Run(ctx context.Context, w *singer.Writer) error {
 	}
 	wg.Wait()
 	s.warnDropped()
-	for _, g := range s.gaps.lines() {
+	for _, g := range append(s.gaps.lines(), s.skipped.lines()...) {
 		s.log.Warn(g)
 	}
 	close(s.out.ch)

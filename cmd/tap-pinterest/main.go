@@ -423,6 +423,9 @@ func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *logging.
 	if g := syncer.Gaps(); len(g) > 0 {
 		unread = fmt.Sprintf("; NOT READ (older than Pinterest serves): %s", strings.Join(g, "; "))
 	}
+	if k := syncer.Skipped(); len(k) > 0 {
+		unread += fmt.Sprintf("; SKIPPED: %s", strings.Join(k, "; "))
+	}
 	log.Info(fmt.Sprintf("sync finished in %s: %d records%s, %d requests, %d retries%s", time.Since(start).Round(time.Millisecond), total, detail, reqs, retries, unread))
 	return err
 }
