@@ -124,6 +124,11 @@ type Stream struct {
 	Drop []string
 	// DeniedHint is what a 403 on one item's children tells the user to do.
 	DeniedHint string
+	// PagingLimitHint, when set, says that Pinterest may refuse (HTTP 400) to
+	// page the list further part way (board pins past 100,000): the listing
+	// keeps what it read, goes on, and the warning tells the user where the
+	// rest is. Unset, such a 400 fails the stream.
+	PagingLimitHint string
 
 	Scopes            []string // OAuth scopes the token needs
 	SelectedByDefault bool
@@ -171,7 +176,8 @@ var Streams = []Stream{
 		Scopes: boardScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "BoardSection", Keys: []string{"board_id"}}},
 	{Name: "board_pins", Op: "boards/list_pins", Path: "/boards/{board_id}/pins", Category: "org_read", Shape: Paged, Parent: "boards",
 		KeyProperties: []string{"id"}, Params: page, AddFields: map[string]string{"board_id": "board_id"},
-		Scopes: pinScopes, SelectedByDefault: true, Schema: pinSchema},
+		PagingLimitHint: "the board's pins in sections are in board_section_pins, and the user's own pins are all in the pins stream",
+		Scopes:          pinScopes, SelectedByDefault: true, Schema: pinSchema},
 	{Name: "board_section_pins", Op: "board_sections/list_pins", Path: "/boards/{board_id}/sections/{section_id}/pins", Category: "org_read", Shape: Paged, Parent: "board_sections",
 		KeyProperties: []string{"id"}, Params: page, AddFields: map[string]string{"board_id": "board_id", "board_section_id": "section_id"},
 		Scopes: pinScopes, SelectedByDefault: true, Schema: pinSchema},

@@ -2,9 +2,15 @@ package tap
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/tap-pinterest/tap-pinterest/tap/pinterest"
 )
 
 // listing is one run of a list stream for one parent context: the pager
@@ -18,6 +24,7 @@ type listing struct {
 	since    time.Time // the bookmark: older items are not emitted
 	hasSince bool
 	maxSeen  time.Time // the newest replication key value read
+	read     int       // items read
 	batchers []*batcher
 	children sync.WaitGroup
 }
@@ -71,6 +78,9 @@ func (l *listing) pages(ctx context.Context) error {
 			return err
 		})
 		if err != nil {
+			if l.pagingStopped(err, q) {
+				return nil
+			}
 			return err
 		}
 		l.em.flush(ctx) // before waiting on anything: the page was copied into records and contexts
@@ -84,6 +94,19 @@ func (l *listing) pages(ctx context.Context) error {
 	}
 }
 
+// pagingStopped reports whether err is Pinterest refusing to page further
+// (HTTP 400 to a bookmark) on a row that says it may (PagingLimitHint): what
+// was read is kept, the rest is named for the end of the run.
+func (l *listing) pagingStopped(err error, q url.Values) bool {
+	var ae *pinterest.APIError
+	if l.p.s.PagingLimitHint == "" || q.Get("bookmark") == "" || !errors.As(err, &ae) || ae.Status != http.StatusBadRequest {
+		return false
+	}
+	l.s.skipped.stopped(fmt.Sprintf("%s: Pinterest stopped paging %s after %d items (HTTP 400: %s); they were synced, the rest is not served by this endpoint: %s",
+		l.p.s.Name, describeContext(l.p.s, l.pctx), l.read, ae.Message, l.p.s.PagingLimitHint))
+	return true
+}
+
 // item handles one object of a page: its record, its replication key, and
 // what it hands to the children.
 func (l *listing) item(ctx context.Context, b []byte, at int, items *[]map[string]string) (int, error) {
@@ -91,6 +114,7 @@ func (l *listing) item(ctx context.Context, b []byte, at int, items *[]map[strin
 	if !ok || err != nil || !l.keep(it.id) {
 		return end, err
 	}
+	l.read++
 	emit := l.p.selected
 	if l.p.s.Incremental() {
 		if v, ok := keyTime(l.p.s.KeyType, it.repRaw); ok {

@@ -91,3 +91,31 @@ func TestUnexplainedRefusalFailsTheRun(t *testing.T) {
 }
 
 func catalogStream(name string) *catalog.Stream { return catalog.StreamByName(name) }
+
+// A board Pinterest will not page past (HTTP 400 "Pagination beyond 100.000
+// pins are not allowed.") keeps the pins read before it; the warning names
+// the board and how many were read; the other boards are complete; exit 0.
+func TestBoardPagingStopKeepsWhatWasRead(t *testing.T) {
+	t.Parallel()
+	size := fixtures.Small
+	size.PinsPerBoard = 600 // three pages of 250
+	srv := newFake(t, size, fixtures.Options{})
+	board := srv.Dataset().BoardIDs()[1]
+	srv.StopPagingBoard(board, 250)
+	res := runSync(t, srv, runOpts{catalog: onlyStreams(t, "boards", "board_pins")})
+	if res.err != nil {
+		t.Fatalf("a board Pinterest stops paging must not fail board_pins: %v", res.err)
+	}
+	want := srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses})
+	got := keys(t, "board_pins", res.records["board_pins"])
+	if len(got) != len(want.Keys["board_pins"])-350 {
+		t.Errorf("board_pins: %d records, want %d (all but the 350 pins past the stop)", len(got), len(want.Keys["board_pins"])-350)
+	}
+	_, extra, dups := fixtures.DiffKeys(got, want.Keys["board_pins"])
+	if len(extra)+len(dups) > 0 {
+		t.Errorf("extra %v, duplicated %v", head(extra), head(dups))
+	}
+	if !strings.Contains(res.logs, "stopped paging board "+board+" after 250 items") || !strings.Contains(res.logs, "board_section_pins") {
+		t.Errorf("want a warning naming the board, the pins read and where the rest is:\n%s", res.logs)
+	}
+}
