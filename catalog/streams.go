@@ -61,6 +61,12 @@ type Batch struct {
 	Column string
 }
 
+// GetOne is the endpoint that reads one item of a list by its id.
+type GetOne struct {
+	Op   string // Pinterest operationId
+	Path string // relative to base_url; {Gives} is the id
+}
+
 // Window is how far back a windowed endpoint reaches and how many days one
 // call may span.
 type Window struct {
@@ -120,6 +126,11 @@ type Stream struct {
 	// KeepIDs names a list setting that restricts which items are kept
 	// (their records and their children); empty setting = all.
 	KeepIDs string
+	// GetOne, with KeepIDs, reads an id of the setting that the listing did
+	// not return one by one: the operation (GetOne.Op) and path whose
+	// {placeholder} is the row's Gives. An id it cannot read either fails the
+	// stream after the others were synced.
+	GetOne *GetOne
 	// Drop are fields never emitted and absent from the schema (secrets).
 	Drop []string
 	// DeniedHint is what a 403 on one item's children tells the user to do.
@@ -184,6 +195,7 @@ var Streams = []Stream{
 
 	{Name: "ad_accounts", Op: "ad_accounts/list", Path: "/ad_accounts", Category: "ads_read", Shape: Paged, Gives: "ad_account_id",
 		KeyProperties: []string{"id"}, Params: page, KeepIDs: "ad_account_ids",
+		GetOne:     &GetOne{Op: "ad_accounts/get", Path: "/ad_accounts/{ad_account_id}"},
 		DeniedHint: "check the user's role on it (Admin, Analyst or Campaign Manager) or leave it out of ad_account_ids",
 		Scopes:     adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "AdAccount"}},
 	{Name: "ad_account_analytics", Op: "ad_account/analytics", Path: "/ad_accounts/{ad_account_id}/analytics", Category: "ads_analytics", Shape: Rows, Parent: "ad_accounts",

@@ -268,7 +268,7 @@ func (s *Syncer) readRows(ctx context.Context, p *plan, path string, q url.Value
 	defer func() { <-s.analytics }()
 	em := s.newEmitter(p)
 	defer em.flush(ctx)
-	return s.get(ctx, p, path, q, func(body []byte) error {
+	return s.get(ctx, p, p.s.Op, path, q, func(body []byte) error {
 		if !p.selected {
 			return nil
 		}

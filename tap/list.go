@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/tap/pinterest"
 )
 
@@ -23,8 +24,9 @@ type listing struct {
 	em       *emitter
 	since    time.Time // the bookmark: older items are not emitted
 	hasSince bool
-	maxSeen  time.Time // the newest replication key value read
-	read     int       // items read
+	maxSeen  time.Time       // the newest replication key value read
+	read     int             // items read
+	found    map[string]bool // the ids of a KeepIDs setting the listing returned
 	batchers []*batcher
 	children sync.WaitGroup
 }
@@ -51,6 +53,9 @@ func (s *Syncer) runList(ctx context.Context, p *plan, pctx map[string]string) e
 		}()
 	}
 	err := l.pages(ctx)
+	if err == nil {
+		l.getMissing(ctx)
+	}
 	for _, b := range l.batchers {
 		b.finish(ctx, err == nil)
 	}
@@ -70,7 +75,7 @@ func (l *listing) pages(ctx context.Context) error {
 	for {
 		var next string
 		var items []map[string]string
-		err := l.s.get(ctx, l.p, path, q, func(body []byte) error {
+		err := l.s.get(ctx, l.p, l.p.s.Op, path, q, func(body []byte) error {
 			var err error
 			next, err = shapes[l.p.s.Shape](body, func(b []byte, at int) (int, error) {
 				return l.item(ctx, b, at, &items)
@@ -115,6 +120,12 @@ func (l *listing) item(ctx context.Context, b []byte, at int, items *[]map[strin
 		return end, err
 	}
 	l.read++
+	if l.p.s.KeepIDs != "" {
+		if l.found == nil {
+			l.found = map[string]bool{}
+		}
+		l.found[it.id] = true
+	}
 	emit := l.p.selected
 	if l.p.s.Incremental() {
 		if v, ok := keyTime(l.p.s.KeyType, it.repRaw); ok {
@@ -142,6 +153,36 @@ func (l *listing) item(ctx context.Context, b []byte, at int, items *[]map[strin
 		*items = append(*items, cctx)
 	}
 	return end, nil
+}
+
+// getMissing reads one by one the ids of the row's KeepIDs setting that
+// the listing did not return (an account shared through business access,
+// a share revoked, a typo), with the row's GetOne endpoint: found, it is
+// an item like the others; refused, the stream fails naming the id, after
+// everything else was synced.
+func (l *listing) getMissing(ctx context.Context) {
+	st := l.p.s
+	if st.GetOne == nil || st.KeepIDs == "" {
+		return
+	}
+	for _, id := range l.s.cfg.Values(st.KeepIDs) {
+		if l.found[id] {
+			continue
+		}
+		var items []map[string]string
+		path := expand(st.GetOne.Path, map[string]string{st.Gives: id})
+		err := l.s.get(ctx, l.p, st.GetOne.Op, path, nil, func(body []byte) error {
+			_, err := shapes[catalog.Object](body, func(b []byte, at int) (int, error) { return l.item(ctx, b, at, &items) })
+			return err
+		})
+		if err == nil {
+			l.em.flush(ctx)
+			err = l.fanOut(ctx, items)
+		}
+		if err != nil {
+			l.s.fail(l.p, fmt.Errorf("%s names %s, which the listing does not return and %s cannot read: %w", st.KeepIDs, id, st.GetOne.Op, err))
+		}
+	}
 }
 
 // keep applies the row's KeepIDs setting (e.g. ad_account_ids).

@@ -119,3 +119,40 @@ func TestBoardPagingStopKeepsWhatWasRead(t *testing.T) {
 		t.Errorf("want a warning naming the board, the pins read and where the rest is:\n%s", res.logs)
 	}
 }
+
+// ad_account_ids naming an account the listing lacks: one the token can
+// read (business access) is read with GET /ad_accounts/{id} and synced
+// like the others; one it cannot (a typo: 404; a revoked share: 403) fails
+// the run after everything else was synced, naming the id and the reason.
+func TestAdAccountIDsMissingFromTheListing(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{})
+	accounts := srv.Dataset().AdAccountIDs()
+	srv.HideAdAccount(accounts[1])
+	adsStreams := []string{"ad_accounts", "ad_account_analytics", "campaigns", "campaign_analytics", "ad_groups", "ad_group_analytics", "ads", "ad_analytics"}
+	from, to := analyticsRange(time.Now())
+	want := srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to, AdAccountIDs: accounts})
+
+	res := runSync(t, srv, runOpts{catalog: onlyStreams(t, adsStreams...), config: `,"ad_account_ids":["` + accounts[0] + `","` + accounts[1] + `"]`})
+	if res.err != nil {
+		t.Fatalf("an account the token can read must be synced: %v", res.err)
+	}
+	assertComplete(t, res, want, adsStreams...)
+
+	const typo = "549700000000999"
+	res = runSync(t, srv, runOpts{catalog: onlyStreams(t, adsStreams...), config: `,"ad_account_ids":["` + accounts[0] + `","` + accounts[1] + `","` + typo + `"]`})
+	var se *StreamError
+	if !errorsAs(res.err, &se) || len(se.Streams) != 1 || se.Streams["ad_accounts"] == nil {
+		t.Fatalf("want ad_accounts to fail for the unknown id, got %v", res.err)
+	}
+	if msg := se.Error(); !strings.Contains(msg, typo) || !strings.Contains(msg, "HTTP 404") {
+		t.Errorf("the error must name the id and the reason: %s", msg)
+	}
+	assertComplete(t, res, want, adsStreams...)
+
+	srv.DenyAdAccount(accounts[1])
+	res = runSync(t, srv, runOpts{catalog: onlyStreams(t, "ad_accounts"), config: `,"ad_account_ids":["` + accounts[1] + `"]`})
+	if !errorsAs(res.err, &se) || !strings.Contains(se.Error(), accounts[1]) || !strings.Contains(se.Error(), "You are not permitted") {
+		t.Errorf("want a 403 with Pinterest's message naming the account, got %v", res.err)
+	}
+}

@@ -72,8 +72,9 @@ func expand(path string, ctx map[string]string) string {
 
 // get is the engine's one way to Pinterest: it reads one response and
 // hands its body to use, then releases it.
-func (s *Syncer) get(ctx context.Context, p *plan, path string, q url.Values, use func(body []byte) error) error {
-	rep, err := s.client.Get(ctx, pinterest.Request{Stream: p.s.Name, Op: p.s.Op, Category: p.s.Category, Path: path, Query: q})
+// op is the row's operation, or another of its endpoints (GetOne).
+func (s *Syncer) get(ctx context.Context, p *plan, op, path string, q url.Values, use func(body []byte) error) error {
+	rep, err := s.client.Get(ctx, pinterest.Request{Stream: p.s.Name, Op: op, Category: p.s.Category, Path: path, Query: q})
 	if err != nil {
 		return err
 	}
