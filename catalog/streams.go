@@ -158,8 +158,13 @@ var adsAnalyticsParams = []Param{
 }
 
 var (
-	page       = []Param{{Name: "page_size", Value: "250"}}
-	entityPage = []Param{{Name: "page_size", Value: "250"}, {Name: "entity_statuses", Setting: "entity_statuses"}}
+	page = []Param{{Name: "page_size", Value: "250"}}
+	// businessAccess: the organic endpoints act as the owner of the ad
+	// account organic_ad_account_id when it is set (REFERENCE.md §14).
+	businessAccess = Param{Name: "ad_account_id", Setting: "organic_ad_account_id"}
+	organic        = []Param{businessAccess}
+	organicPage    = []Param{{Name: "page_size", Value: "250"}, businessAccess}
+	entityPage     = []Param{{Name: "page_size", Value: "250"}, {Name: "entity_statuses", Setting: "entity_statuses"}}
 	// syncAnalytics: 90 days a call; start_date at most 90 days back, one
 	// day spared for the UTC day boundary.
 	syncAnalytics = &Window{Days: 90, Back: 89}
@@ -174,23 +179,23 @@ var (
 // Streams is the tap's table of streams, parents before their children.
 var Streams = []Stream{
 	{Name: "user_account", Op: "user_account/get", Path: "/user_account", Category: "org_read", Shape: Object,
-		KeyProperties: []string{"id"}, Scopes: accountScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "Account"}},
+		KeyProperties: []string{"id"}, Params: organic, Scopes: accountScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "Account"}},
 	{Name: "user_account_analytics", Op: "user_account/analytics", Path: "/user_account/analytics", Category: "org_analytics", Shape: DailyMetrics,
-		KeyProperties: []string{"date"}, ReplicationKey: "date", KeyType: Day, Window: syncAnalytics,
+		KeyProperties: []string{"date"}, ReplicationKey: "date", KeyType: Day, Params: organic, Window: syncAnalytics,
 		Scopes: accountScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "AnalyticsDailyMetrics"}},
 
 	{Name: "boards", Op: "boards/list", Path: "/boards", Category: "org_read", Shape: Paged, Gives: "board_id",
-		KeyProperties: []string{"id"}, Params: page, Scopes: boardScopes, SelectedByDefault: true,
+		KeyProperties: []string{"id"}, Params: organicPage, Scopes: boardScopes, SelectedByDefault: true,
 		Schema: SchemaRule{Component: "Board", DateTimes: []string{"created_at", "board_pins_modified_at"}}},
 	{Name: "board_sections", Op: "board_sections/list", Path: "/boards/{board_id}/sections", Category: "org_read", Shape: Paged, Parent: "boards", Gives: "section_id",
-		KeyProperties: []string{"id"}, Params: page, AddFields: map[string]string{"board_id": "board_id"},
+		KeyProperties: []string{"id"}, Params: organicPage, AddFields: map[string]string{"board_id": "board_id"},
 		Scopes: boardScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "BoardSection", Keys: []string{"board_id"}}},
 	{Name: "board_pins", Op: "boards/list_pins", Path: "/boards/{board_id}/pins", Category: "org_read", Shape: Paged, Parent: "boards",
-		KeyProperties: []string{"id"}, Params: page, AddFields: map[string]string{"board_id": "board_id"},
+		KeyProperties: []string{"id"}, Params: organicPage, AddFields: map[string]string{"board_id": "board_id"},
 		PagingLimitHint: "the board's pins in sections are in board_section_pins, and the user's own pins are all in the pins stream",
 		Scopes:          pinScopes, SelectedByDefault: true, Schema: pinSchema},
 	{Name: "board_section_pins", Op: "board_sections/list_pins", Path: "/boards/{board_id}/sections/{section_id}/pins", Category: "org_read", Shape: Paged, Parent: "board_sections",
-		KeyProperties: []string{"id"}, Params: page, AddFields: map[string]string{"board_id": "board_id", "board_section_id": "section_id"},
+		KeyProperties: []string{"id"}, Params: organicPage, AddFields: map[string]string{"board_id": "board_id", "board_section_id": "section_id"},
 		Scopes: pinScopes, SelectedByDefault: true, Schema: pinSchema},
 
 	{Name: "ad_accounts", Op: "ad_accounts/list", Path: "/ad_accounts", Category: "ads_read", Shape: Paged, Gives: "ad_account_id",

@@ -1,6 +1,7 @@
 package tap
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -154,5 +155,33 @@ func TestAdAccountIDsMissingFromTheListing(t *testing.T) {
 	res = runSync(t, srv, runOpts{catalog: onlyStreams(t, "ad_accounts"), config: `,"ad_account_ids":["` + accounts[1] + `"]`})
 	if !errorsAs(res.err, &se) || !strings.Contains(se.Error(), accounts[1]) || !strings.Contains(se.Error(), "You are not permitted") {
 		t.Errorf("want a 403 with Pinterest's message naming the account, got %v", res.err)
+	}
+}
+
+// organic_ad_account_id: every organic call sends ad_account_id, and the
+// sync holds the business's user account, analytics, boards, sections and
+// pins, not the token user's own.
+func TestOrganicAdAccountIDReadsTheBusiness(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{RecordRequests: true})
+	acct := srv.Dataset().AdAccountIDs()[1]
+	organic := []string{"user_account", "user_account_analytics", "boards", "board_sections", "board_pins", "board_section_pins"}
+	res := runSync(t, srv, runOpts{catalog: onlyStreams(t, organic...), config: `,"organic_ad_account_id":"` + acct + `"`})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	from, to := analyticsRange(time.Now())
+	q := fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to}
+	assertComplete(t, res, srv.Business(acct).Expect(q), organic...)
+	own := srv.Expect(q).Keys["boards"]
+	for _, b := range keys(t, "boards", res.records["boards"]) {
+		if slices.Contains(own, b) {
+			t.Fatalf("board %s is the token user's own, not the business's", b)
+		}
+	}
+	for _, r := range srv.Requests() {
+		if r.Op != "oauth/token" && r.Query.Get("ad_account_id") != acct {
+			t.Errorf("%s %s sent no ad_account_id=%s", r.Op, r.Path, acct)
+		}
 	}
 }
