@@ -42,6 +42,7 @@ type Config struct {
 	ViewWindowDays                       int
 	ConversionReportTime                 string
 	AnalyticsColumns                     []string
+	KeepUnknownFields                    bool
 	MaxRetryWait                         time.Duration
 	MaxRateLimitWait                     time.Duration
 	RequestTimeout                       time.Duration
@@ -242,6 +243,12 @@ func envValue(p schemaProp, val string) (any, error) {
 			return nil, fmt.Errorf("%q is not a whole number", val)
 		}
 		return json.Number(strconv.Itoa(n)), nil
+	case "boolean":
+		b, err := strconv.ParseBool(strings.TrimSpace(val))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not true or false", val)
+		}
+		return b, nil
 	case "array":
 		v := strings.TrimSpace(val)
 		if strings.HasPrefix(v, "[") {
@@ -480,6 +487,7 @@ func (s rawConfig) analytics(cfg *Config) error {
 func (s rawConfig) limits(cfg *Config) {
 	cfg.MaxRetryWait = time.Duration(s.intv("max_retry_wait_seconds")) * time.Second
 	cfg.MaxRateLimitWait = time.Duration(s.intv("max_rate_limit_wait_seconds")) * time.Second
+	cfg.KeepUnknownFields, _ = s.m["keep_unknown_fields"].(bool)
 	cfg.RequestTimeout = time.Duration(s.intv("request_timeout_seconds")) * time.Second
 	cfg.MaxConcurrency = s.intv("max_concurrency")
 	cfg.RatePerSecond = s.intv("rate_limit_per_second")

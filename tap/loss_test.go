@@ -1,6 +1,7 @@
 package tap
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -183,5 +184,59 @@ func TestOrganicAdAccountIDReadsTheBusiness(t *testing.T) {
 		if r.Op != "oauth/token" && r.Query.Get("ad_account_id") != acct {
 			t.Errorf("%s %s sent no ad_account_id=%s", r.Op, r.Path, acct)
 		}
+	}
+}
+
+// A field Pinterest added is named once (stream.field), and left out; with
+// keep_unknown_fields it is passed through, and a SCHEMA declaring it comes
+// before the first record that carries it.
+func TestAddedFieldsAreNamedOrKept(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{})
+	srv.AddField("ad_groups", "placement_traffic_type", "BROWSE")
+	cat := onlyStreams(t, "ad_groups")
+
+	res := runSync(t, srv, runOpts{catalog: cat})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if n := strings.Count(res.logs, "ad_groups.placement_traffic_type"); n != 1 {
+		t.Errorf("want the field named once, got %d times:\n%s", n, res.logs)
+	}
+	if strings.Contains(string(res.records["ad_groups"][0]), "placement_traffic_type") {
+		t.Error("the field was kept without keep_unknown_fields")
+	}
+
+	res = runSync(t, srv, runOpts{catalog: cat, config: `,"keep_unknown_fields":true`})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	declared, records := false, 0
+	for _, line := range strings.Split(strings.TrimSpace(string(res.raw)), "\n") {
+		var m struct {
+			Type   string                              `json:"type"`
+			Schema struct{ Properties map[string]any } `json:"schema"`
+			Record map[string]any                      `json:"record"`
+		}
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatal(err)
+		}
+		switch m.Type {
+		case "SCHEMA":
+			_, declared = m.Schema.Properties["placement_traffic_type"]
+		case "RECORD":
+			if m.Record["placement_traffic_type"] != "BROWSE" {
+				t.Fatalf("record without the added field: %v", m.Record)
+			}
+			if !declared {
+				t.Fatal("a record carries the field before a SCHEMA declares it")
+			}
+			records++
+		}
+	}
+	from, to := analyticsRange(time.Now())
+	assertComplete(t, res, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to}), "ad_groups")
+	if !strings.Contains(res.logs, "kept as an untyped property") {
+		t.Errorf("no warning naming the kept field:\n%s", res.logs)
 	}
 }

@@ -20,6 +20,8 @@ import (
 // a bookmark to apply after them.
 type msg struct {
 	stream   string
+	schema   []byte // a SCHEMA sent again, widened (keep_unknown_fields), before lines
+	schemaOf *plan
 	lines    []byte
 	n        int
 	bookmark *bookmarkUpdate
@@ -127,6 +129,12 @@ func (o *output) run(w *singer.Writer, schemas []*plan, cancel context.CancelFun
 
 // write writes a batch's records, then the STATE its bookmark advances.
 func (o *output) write(w *singer.Writer, m msg) error {
+	if m.schema != nil {
+		p := m.schemaOf
+		if err := w.WriteSchema(p.s.Name, m.schema, p.s.KeyProperties, p.s.BookmarkProperties(p.fullTable)); err != nil {
+			return err
+		}
+	}
 	if m.n > 0 {
 		if err := w.WriteRecords(m.lines); err != nil {
 			return err

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tap-pinterest/tap-pinterest/catalog"
@@ -36,9 +35,13 @@ type conformer struct {
 	fields    map[string]field
 	keys      []string
 	addFields []addField
-	unknown   atomic.Int64 // values dropped because the schema lacks their field
-	firstOnce sync.Once
-	first     string // the first such field, for the warning
+	// Fields Pinterest sent that the schema does not declare (it adds
+	// fields over time): counted per field, and, with keepUnknown, passed
+	// through after onNew widened the SCHEMA with the field.
+	keepUnknown bool
+	onNew       func(field string) // called once per new field, under mu, before any record carries it
+	mu          sync.Mutex
+	unknown     map[string]int64
 }
 
 type addField struct{ field, ctxKey string }
@@ -186,8 +189,15 @@ func (c *conformer) conformAt(dst, src []byte, i int, ctx map[string]string) ([]
 				if string(key) == "id" {
 					it.id, _ = jsonscan.StringValue(val)
 				}
-				if c.unknown.Add(1) == 1 {
-					c.firstOnce.Do(func() { c.first = string(key) })
+				if c.newField(key) {
+					if !first {
+						dst = append(dst, ',')
+					}
+					first = false
+					dst = append(dst, '"')
+					dst = append(dst, key...)
+					dst = append(dst, '"', ':')
+					dst = appendValue(dst, keep, val)
 				}
 			}
 			i = jsonscan.SkipSpace(src, vend)
@@ -230,15 +240,43 @@ func (c *conformer) conformAt(dst, src []byte, i int, ctx map[string]string) ([]
 	return dst, it, end, nil
 }
 
-// dropped reports fields Pinterest sent that the schema does not declare
-// (Pinterest adds fields over time; regenerate the schemas to keep them).
-func (c *conformer) dropped() (n int64, example string) {
-	n = c.unknown.Load()
-	if n > 0 {
-		c.firstOnce.Do(func() {})
-		example = c.first
+// newField counts a value of a field the schema does not declare and
+// reports whether it is kept: the first time, with keepUnknown, onNew
+// widens the SCHEMA (under mu, so that no record carrying the field can
+// reach the writer before it).
+func (c *conformer) newField(key []byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.unknown == nil {
+		c.unknown = map[string]int64{}
 	}
-	return n, example
+	n := c.unknown[string(key)]
+	if n == 0 && c.keepUnknown && c.onNew != nil {
+		c.onNew(string(key))
+	}
+	c.unknown[string(key)] = n + 1
+	return c.keepUnknown
+}
+
+// dropped returns the fields Pinterest sent that the schema does not
+// declare, with how many values of each, sorted.
+func (c *conformer) dropped() (fields []string, counts []int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fields = sortedKeys(c.unknown)
+	for _, f := range fields {
+		counts = append(counts, c.unknown[f])
+	}
+	return fields, counts
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // skippedError: one object could not become a record (it lacks its keys);

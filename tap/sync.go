@@ -2,6 +2,7 @@ package tap
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,6 +65,7 @@ type Syncer struct {
 	deniedOnce sync.Map
 	analytics  chan struct{} // analyticsInFlight slots
 	failures   failures
+	runCtx     context.Context // Run's, for the messages a conformer sends (widen)
 }
 
 // Options are the parts of a run that tests change.
@@ -87,6 +89,9 @@ func NewSyncer(cfg *Config, client *pinterest.Client, log *slog.Logger, sel *Sel
 		p, err := newPlan(&catalog.Streams[i], sel)
 		if err != nil {
 			return nil, err
+		}
+		if p.conf != nil && cfg.KeepUnknownFields {
+			p.conf.keepUnknown, p.conf.onNew = true, s.widen(p)
 		}
 		s.plans[p.s.Name] = p
 		s.order = append(s.order, p)
@@ -145,6 +150,7 @@ func (s *Syncer) Run(ctx context.Context, w *singer.Writer) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	s.runCtx = ctx
 	var schemas []*plan
 	for _, p := range s.order {
 		if p.selected {
@@ -189,14 +195,46 @@ func (s *Syncer) runStream(ctx context.Context, p *plan, pctx map[string]string)
 	return s.runList(ctx, p, pctx)
 }
 
+// warnDropped names, once each, the fields Pinterest sent that the
+// schemas do not declare (Pinterest adds fields over time).
 func (s *Syncer) warnDropped() {
 	for _, p := range s.order {
 		if p.conf == nil {
 			continue
 		}
-		if n, field := p.conf.dropped(); n > 0 {
-			s.log.Warn(fmt.Sprintf("%s: Pinterest sent %d values of fields the schema does not declare (e.g. %q); they were left out of the records. A newer tap-pinterest (or make generate) includes them", p.s.Name, n, field))
+		fields, counts := p.conf.dropped()
+		for i, f := range fields {
+			what := "left out of the records (set keep_unknown_fields to keep such fields; a newer tap-pinterest declares them)"
+			if s.cfg.KeepUnknownFields {
+				what = "kept as an untyped property (keep_unknown_fields); the SCHEMA sent before its first record declares it"
+			}
+			s.log.Warn(fmt.Sprintf("%s.%s: Pinterest sent a field the schema does not declare (%d values); %s", p.s.Name, f, counts[i], what))
 		}
+	}
+}
+
+// widen is a conformer's onNew with keep_unknown_fields: it sends the
+// stream's SCHEMA again with the new field as an untyped property, ahead of
+// every record that carries it (the conformer holds its lock meanwhile).
+func (s *Syncer) widen(p *plan) func(field string) {
+	var wide []byte // the latest schema sent; guarded by the conformer's lock
+	return func(field string) {
+		if wide == nil {
+			wide = p.schema
+		}
+		var doc map[string]json.RawMessage
+		var props map[string]json.RawMessage
+		if json.Unmarshal(wide, &doc) != nil || json.Unmarshal(doc["properties"], &props) != nil {
+			return
+		}
+		props[field] = json.RawMessage(`{}`)
+		doc["properties"], _ = json.Marshal(props)
+		b, err := json.Marshal(doc)
+		if err != nil {
+			return
+		}
+		wide = b
+		s.out.send(s.runCtx, msg{stream: p.s.Name, schema: b, schemaOf: p})
 	}
 }
 

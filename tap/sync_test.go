@@ -39,6 +39,7 @@ type syncResult struct {
 	logs    string
 	err     error
 	lines   int
+	raw     []byte // stdout, every message
 }
 
 var (
@@ -113,7 +114,7 @@ func runSync(t *testing.T, srv *fixtures.Server, o runOpts) syncResult {
 	}
 	var out bytes.Buffer
 	runErr := s.Run(ctx, singer.NewWriter(&out))
-	res := syncResult{records: map[string][]json.RawMessage{}, schemas: map[string]json.RawMessage{}, err: runErr, logs: logs.String()}
+	res := syncResult{records: map[string][]json.RawMessage{}, schemas: map[string]json.RawMessage{}, err: runErr, logs: logs.String(), raw: bytes.Clone(out.Bytes())}
 	sc := bufio.NewScanner(&out)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	var last string
