@@ -31,7 +31,7 @@ build:
 
 ## demo: a full sync of all 13 streams against the fake Pinterest API (no credentials)
 demo: build
-	$(GO) run ./cmd/demo --tap bin/tap-pinterest
+	$(GO) run ./cmd/demo --tap bin/tap-pinterest $(DEMO_FLAGS)
 
 ## test: formatting, vet, and every test with the race detector (includes the short fault run)
 test: fmt-check vet

@@ -29,14 +29,15 @@ func main() {
 	tapBin := flag.String("tap", "bin/tap-pinterest", "the tap binary")
 	sizeName := flag.String("size", "small", "dataset size: small, medium or large")
 	seed := flag.Int64("seed", 1, "dataset seed")
+	keep := flag.Bool("keep", false, "keep the working directory (outputs, logs, states) instead of removing it")
 	flag.Parse()
-	if err := demo(*tapBin, *sizeName, *seed); err != nil {
+	if err := demo(*tapBin, *sizeName, *seed, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 		os.Exit(1)
 	}
 }
 
-func demo(tapBin, sizeName string, seed int64) error {
+func demo(tapBin, sizeName string, seed int64, keep bool) error {
 	size, err := fixtures.SizeByName(sizeName)
 	if err != nil {
 		return err
@@ -47,6 +48,9 @@ func demo(tapBin, sizeName string, seed int64) error {
 	dir, err := os.MkdirTemp("", "tap-pinterest-demo-")
 	if err != nil {
 		return err
+	}
+	if !keep { // its outputs take ~17 MB: gone unless asked for
+		defer func() { _ = os.RemoveAll(dir) }()
 	}
 	cfg := filepath.Join(dir, "config.json")
 	body := fixtures.DemoConfig(srv.URL(), fmt.Sprintf(`,"refresh_token_file":%q`, filepath.Join(dir, "refresh_token"))) + "\n"
@@ -96,8 +100,12 @@ func demo(tapBin, sizeName string, seed int64) error {
 			ok = false
 		}
 	}
-	fmt.Printf("\nState after run 2: %s/state2.json; logs: %s/run1.log, %s/run2.log\n", dir, dir, dir)
 	_ = os.WriteFile(filepath.Join(dir, "state2.json"), r2.state, 0o600)
+	if keep {
+		fmt.Printf("\nState after run 2: %s/state2.json; logs: %s/run1.log, %s/run2.log\n", dir, dir, dir)
+	} else {
+		fmt.Println("\nThe working directory was removed (make demo DEMO_FLAGS=--keep keeps it).")
+	}
 	if !ok {
 		return fmt.Errorf("record counts differ from what the fake says a complete sync holds")
 	}

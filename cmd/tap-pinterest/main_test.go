@@ -21,7 +21,11 @@ import (
 
 func TestMain(m *testing.M) {
 	retryBase = 20 * time.Millisecond // fault tests retry a lot; real runs start at 1 s
-	os.Exit(m.Run())
+	code := m.Run()
+	if builtDir != "" { // the binary built for process tests (~14 MB): not left in the temp dir
+		_ = os.RemoveAll(builtDir)
+	}
+	os.Exit(code)
 }
 
 // result of one in-process run of the command.
@@ -249,7 +253,7 @@ func parseOutput(t *testing.T, stdout string) output {
 }
 
 var buildOnce sync.Once
-var builtBinary string
+var builtBinary, builtDir string
 
 // binary builds the tap once per test process, for tests that need a real
 // process (signals, pipes).
@@ -260,7 +264,7 @@ func binary(t *testing.T) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		builtBinary = filepath.Join(dir, "tap-pinterest")
+		builtDir, builtBinary = dir, filepath.Join(dir, "tap-pinterest")
 		cmd := execCommand("go", "build", "-o", builtBinary, ".")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("go build: %v\n%s", err, out)
