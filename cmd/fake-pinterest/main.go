@@ -54,6 +54,7 @@ func run(args []string) error {
 		expectJSON   = fs.String("expect-json", "", "write the expected complete-sync record counts per stream to this file")
 		expectStart  = fs.String("expect-start", "", "first analytics day of --expect-json (default: 89 days ago, as the tap)")
 		expectEnd    = fs.String("expect-end", "", "last analytics day of --expect-json (default: yesterday)")
+		today        = fs.String("today", "", "YYYY-MM-DD: the fake's today for its data and analytics date limits, fixed for the whole run (default: the wall clock's, which moves at midnight)")
 		validate     = fs.Bool("validate-requests", false, "check requests against the OpenAPI description; violations are logged on exit")
 		logRequests  = fs.Bool("log-requests", false, "log every request on stderr")
 	)
@@ -71,12 +72,21 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	now := time.Now().UTC()
-	d := fixtures.NewDataset(*seed, sz, now)
 	opts := fixtures.Options{
 		ClientID: *clientID, ClientSecret: *clientSecret, RefreshToken: *refreshToken,
 		Latency: *latency, Faults: faults, RotateStrict: *rotateStrict, RefreshTokenTTL: *refreshTTL,
 		ValidateRequests: *validate, Seed: *seed,
 	}
+	if *today != "" {
+		day, err := time.Parse(time.DateOnly, *today)
+		if err != nil {
+			return fmt.Errorf("--today: %w", err)
+		}
+		// that day at the wall clock's time of day; the analytics date limits stay on it
+		now = day.Add(now.Sub(now.Truncate(24 * time.Hour)))
+		opts.Now = func() time.Time { return now }
+	}
+	d := fixtures.NewDataset(*seed, sz, now)
 	if *rateLimits {
 		opts.RateLimits = fixtures.DefaultRateLimits
 		opts.UniversalPerSecond = fixtures.DefaultUniversalPerSecond

@@ -18,7 +18,7 @@ func TestServeAndStop(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run([]string{"--seed", "3", "--size", "small", "--latency", "1ms", "--faults", "Server500JSON:op=boards/list:times=1",
-			"--ready-file", ready, "--expect-json", expect})
+			"--ready-file", ready, "--expect-json", expect, "--today", "2026-01-15"})
 	}()
 	var base string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -48,6 +48,10 @@ func TestServeAndStop(t *testing.T) {
 	}
 	if err := json.Unmarshal(b, &x); err != nil || x.Counts["board_pins"] != 180 || x.Counts["campaign_analytics"] == 0 {
 		t.Errorf("expect json: %v %s", err, b)
+	}
+	// --today fixes the clock the expectations (and the e2e checks) derive from.
+	if x.Start != "2025-10-18" || x.End != "2026-01-14" {
+		t.Errorf("window %s..%s, want 2025-10-18..2026-01-14 (from --today 2026-01-15)", x.Start, x.End)
 	}
 	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
 		t.Fatal(err)
