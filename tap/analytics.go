@@ -208,10 +208,19 @@ func (s *Syncer) readBatch(ctx context.Context, p *plan, path string, q url.Valu
 			return err
 		}
 		return s.readBatch(ctx, p, path, q, ids[half:], pctx)
-	case ae.Status == http.StatusBadRequest:
-		return s.isolate(ctx, p, path, q, ids, pctx, ae)
+	}
+	if bad, ok := refusedBatch(err); ok {
+		return s.isolate(ctx, p, path, q, ids, pctx, bad)
 	}
 	return err
+}
+
+// refusedBatch reports a final 400 answer to an analytics call. A 400 the
+// client retried and gave up on ("Retry after N seconds", a query cost
+// limit) comes wrapped in the client's error and is not about ids.
+func refusedBatch(err error) (*pinterest.APIError, bool) {
+	ae, ok := err.(*pinterest.APIError) // only the unwrapped, final answer
+	return ae, ok && ae.Status == http.StatusBadRequest
 }
 
 // isolate handles a 400 for a batch of ids: one id Pinterest rejects (a
@@ -237,8 +246,7 @@ func (s *Syncer) isolate(ctx context.Context, p *plan, path string, q url.Values
 			qq := cloneQuery(q)
 			qq[p.s.Batch.Param] = part
 			err := s.readRows(ctx, p, path, qq, pctx)
-			var e *pinterest.APIError
-			if errors.As(err, &e) && e.Status == http.StatusBadRequest {
+			if e, ok := refusedBatch(err); ok {
 				ae = e
 				err = split(part)
 			}

@@ -119,13 +119,7 @@ func (l *listing) item(ctx context.Context, b []byte, at int, items *[]map[strin
 	if !ok || err != nil || !l.keep(it.id) {
 		return end, err
 	}
-	l.read++
-	if l.p.s.KeepIDs != "" {
-		if l.found == nil {
-			l.found = map[string]bool{}
-		}
-		l.found[it.id] = true
-	}
+	l.count(it.id)
 	emit := l.p.selected
 	if l.p.s.Incremental() {
 		if v, ok := keyTime(l.p.s.KeyType, it.repRaw); ok {
@@ -153,6 +147,17 @@ func (l *listing) item(ctx context.Context, b []byte, at int, items *[]map[strin
 		*items = append(*items, cctx)
 	}
 	return end, nil
+}
+
+// count counts an item read and, for a KeepIDs row, notes its id as found.
+func (l *listing) count(id string) {
+	l.read++
+	if l.p.s.KeepIDs != "" {
+		if l.found == nil {
+			l.found = map[string]bool{}
+		}
+		l.found[id] = true
+	}
 }
 
 // getMissing reads one by one the ids of the row's KeepIDs setting that
