@@ -59,7 +59,10 @@ func (s *Syncer) runList(ctx context.Context, p *plan, pctx map[string]string) e
 // pages is the pager: it asks for page after page until the bookmark ends.
 func (l *listing) pages(ctx context.Context) error {
 	q := l.s.query(l.p.s)
-	path := expand(l.p.s.Path, l.pctx)
+	path, err := expand(l.p.s.Path, l.pctx)
+	if err != nil {
+		return err
+	}
 	for {
 		var next string
 		var items []map[string]string
