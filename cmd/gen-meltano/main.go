@@ -122,7 +122,7 @@ func definition() (Plugin, error) {
 			ms.Description += " One of " + strings.Join(vals, ", ") + "."
 		}
 		switch s.Type {
-		case "string", "integer", "array":
+		case "string", "integer", "array", "boolean":
 		default:
 			return Plugin{}, fmt.Errorf("setting %s: no Meltano kind for JSON type %q", s.Name, s.Type)
 		}
