@@ -158,11 +158,11 @@ func TestEncodedSecretsRedacted(t *testing.T) {
 	}
 }
 
-// TestAPIErrorMessageCapped: a 40 MB error message is cut to about 500
+// TestAPIErrorMessageCapped: a 4 MB error message is cut to about 500
 // bytes in the error and the logs (issue 14 item 3c).
 func TestAPIErrorMessageCapped(t *testing.T) {
 	t.Parallel()
-	long := strings.Repeat("é", 20<<20)
+	long := strings.Repeat("é", 2<<20) // 4 MB
 	c, logs := testClient(t, func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(500)
 		fmt.Fprintf(w, `{"code":1,"message":"%s"}`, long)
