@@ -203,7 +203,7 @@ func (k *keeper) keep(tok *oauth2.Token) error {
 		k.refresh = tok.RefreshToken
 		if k.file != "" {
 			if err := atomicfile.Write(k.file, []byte(tok.RefreshToken+"\n"), 0o600); err != nil {
-				return fmt.Errorf("Pinterest rotated the refresh token, but writing the new one to refresh_token_file %s failed (%v), so it is lost; the tap stops here. The file still holds the previous token: free space or fix the file's permissions, then run again; if Pinterest rejects that token, create a new refresh token", k.file, rootCause(err))
+				return fmt.Errorf("the refresh token Pinterest just rotated could not be written to refresh_token_file %s (%v), so it is lost and the tap stops here; the file still holds the previous token: free space or fix the file's permissions, then run again, and if Pinterest rejects that token, create a new refresh token", k.file, rootCause(err))
 			}
 			k.fromFile = true
 			k.log.Info("Pinterest rotated the refresh token; saved the new one", "refresh_token_file", k.file)
