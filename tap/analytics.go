@@ -140,7 +140,14 @@ func windows(from, to time.Time, days int) [][2]time.Time {
 func (s *Syncer) runWindows(ctx context.Context, p *plan, pctx map[string]string, b *batcher) error {
 	partition := pctx[p.s.Partition]
 	from, to, ok := s.window(p, partition)
-	path := expand(p.s.Path, pctx)
+	path, err := expand(p.s.Path, pctx)
+	if err != nil {
+		if b != nil {
+			for range b.ch { // drain, so that the listing never blocks
+			}
+		}
+		return err
+	}
 	if b == nil {
 		if !ok {
 			return nil

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -424,10 +426,23 @@ func (s rawConfig) connection(cfg *Config) error {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "https://api.pinterest.com/v5"
 	}
-	if !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return usagef("%s: setting \"base_url\": %q is not an http(s) URL", s.where("base_url"), cfg.BaseURL)
 	}
+	if allow, _ := s.m["allow_insecure_http"].(bool); u.Scheme == "http" && !loopback(u.Hostname()) && !allow {
+		return usagef("%s: setting \"base_url\": %q is plain http:// to another machine, which would send the client secret and tokens unencrypted; use https://, or set allow_insecure_http to true if that network is trusted", s.where("base_url"), cfg.BaseURL)
+	}
 	return nil
+}
+
+// loopback says whether host is this machine (plain http is safe there).
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // dates sets start_date and end_date, each optional, end not before start.

@@ -38,6 +38,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad column", `{"client_id":"a","client_secret":"bbbbbb","refresh_token":"cccccc","analytics_columns":["NOPE"]}`, nil, `"NOPE" is not a column`},
 		{"bad env int", minimalConfig, []string{"TAP_PINTEREST_MAX_CONCURRENCY=many"}, "TAP_PINTEREST_MAX_CONCURRENCY"},
 		{"bad base url", `{"client_id":"a","client_secret":"bbbbbb","refresh_token":"cccccc","base_url":"ftp://x"}`, nil, "base_url"},
+		{"plain http elsewhere", `{"client_id":"a","client_secret":"bbbbbb","refresh_token":"cccccc","base_url":"http://api.example.com/v5"}`, nil, `setting "base_url": "http://api.example.com/v5" is plain http:// to another machine`},
+		{"plain http by ip", minimalConfig, []string{"TAP_PINTEREST_BASE_URL=http://10.1.2.3:8080/v5"}, "set allow_insecure_http to true"},
+		{"plain http allowed badly", minimalConfig, []string{"TAP_PINTEREST_BASE_URL=http://10.1.2.3/v5", "TAP_PINTEREST_ALLOW_INSECURE_HTTP=maybe"}, "TAP_PINTEREST_ALLOW_INSECURE_HTTP"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -144,6 +147,28 @@ func TestMissingSettingIsTyped(t *testing.T) {
 		var ue *UsageError
 		if !errors.As(err, &ue) || errors.Is(err, ErrMissingSetting) != want {
 			t.Errorf("%s: err = %v, want a UsageError with errors.Is(ErrMissingSetting) = %v", body, err, want)
+		}
+	}
+}
+
+// TestPlainHTTPAllowed: plain http:// is fine to this machine, and to
+// another one only with allow_insecure_http (issue 14 item 8).
+func TestPlainHTTPAllowed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		base string
+		env  []string
+	}{
+		{"http://127.0.0.1:8080/v5", nil},
+		{"http://localhost:1/v5", nil},
+		{"http://[::1]:8080/v5", nil},
+		{"https://api.example.com/v5", nil},
+		{"http://api.example.com/v5", []string{"TAP_PINTEREST_ALLOW_INSECURE_HTTP=true"}},
+	} {
+		p := writeFile(t, t.TempDir(), "config.json", minimalConfig)
+		cfg, err := LoadConfig([]string{p}, append([]string{"TAP_PINTEREST_BASE_URL=" + tc.base}, tc.env...))
+		if err != nil || cfg.BaseURL != tc.base {
+			t.Errorf("%s %v: %v", tc.base, tc.env, err)
 		}
 	}
 }

@@ -71,7 +71,10 @@ func (s *Syncer) runList(ctx context.Context, p *plan, pctx map[string]string) e
 // pages is the pager: it asks for page after page until the bookmark ends.
 func (l *listing) pages(ctx context.Context) error {
 	q := l.s.query(l.p.s)
-	path := expand(l.p.s.Path, l.pctx)
+	path, err := expand(l.p.s.Path, l.pctx)
+	if err != nil {
+		return err
+	}
 	for {
 		var next string
 		var items []map[string]string
@@ -175,11 +178,13 @@ func (l *listing) getMissing(ctx context.Context) {
 			continue
 		}
 		var items []map[string]string
-		path := expand(st.GetOne.Path, map[string]string{st.Gives: id})
-		err := l.s.get(ctx, l.p, st.GetOne.Op, path, nil, func(body []byte) error {
-			_, err := shapes[catalog.Object](body, func(b []byte, at int) (int, error) { return l.item(ctx, b, at, &items) })
-			return err
-		})
+		path, err := expand(st.GetOne.Path, map[string]string{st.Gives: id})
+		if err == nil {
+			err = l.s.get(ctx, l.p, st.GetOne.Op, path, nil, func(body []byte) error {
+				_, err := shapes[catalog.Object](body, func(b []byte, at int) (int, error) { return l.item(ctx, b, at, &items) })
+				return err
+			})
+		}
 		if err == nil {
 			l.em.flush(ctx)
 			err = l.fanOut(ctx, items)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -62,12 +63,24 @@ func (s *Syncer) query(st *catalog.Stream) url.Values {
 	return q
 }
 
+// pathID is the pattern of the ids Pinterest's paths take (the spec's
+// ^\d+$ for every path id): an id from an answer that does not match it
+// ("..", a URL) is never put in a path.
+var pathID = regexp.MustCompile(`^[0-9]{1,20}$`)
+
 // expand fills the {placeholders} of a path from the context.
-func expand(path string, ctx map[string]string) string {
+func expand(path string, ctx map[string]string) (string, error) {
 	for k, v := range ctx {
-		path = strings.ReplaceAll(path, "{"+k+"}", url.PathEscape(v))
+		ph := "{" + k + "}"
+		if !strings.Contains(path, ph) {
+			continue
+		}
+		if !pathID.MatchString(v) {
+			return "", fmt.Errorf("%s %.60q from Pinterest's answer is not an id (%s), so it is not sent in a request path", k, v, pathID)
+		}
+		path = strings.ReplaceAll(path, ph, v)
 	}
-	return path
+	return path, nil
 }
 
 // get is the engine's one way to Pinterest: it reads one response and

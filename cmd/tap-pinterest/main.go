@@ -334,6 +334,7 @@ func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *logging.
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
+	opts := cfg.ClientOptions()
 	if cfg.RefreshTokenFile != "" {
 		tok, err := tap.LoadRefreshTokenFile(cfg.RefreshTokenFile)
 		if err != nil {
@@ -341,13 +342,12 @@ func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *logging.
 		}
 		if tok != "" {
 			redact.Add(tok)
-			cfg.RefreshToken = tok
+			opts.FileRefreshToken = tok
 			log.Info("using the newest refresh token, kept in refresh_token_file", "file", cfg.RefreshTokenFile)
 		}
 	}
-	redact.Add(cfg.ClientSecret)
+	redact.AddBasic(cfg.ClientID, cfg.ClientSecret)
 	redact.Add(cfg.RefreshToken)
-	opts := cfg.ClientOptions()
 	opts.RetryBase = retryBase
 	client := pinterest.NewClient(opts, log, redact)
 	if c.Bool("test") {

@@ -101,6 +101,8 @@ func TestBadInput(t *testing.T) {
 		{"catalog of another tap", []string{"--config", good, "--catalog", write(t, dir, "other.json", `{"streams":[{"tap_stream_id":"orders","stream":"orders","schema":{},"metadata":[]},{"tap_stream_id":"board","stream":"board","schema":{},"metadata":[]}]}`)}, nil, 2, `"orders", "board" (did you mean boards?)`},
 		{"bad about format", []string{"--about", "--format", "yaml"}, nil, 2, "--format"},
 		{"bad test value", []string{"--config", good, "--test=foo"}, nil, 2, "--test=foo: --test takes no value, or =all"},
+		{"plain http elsewhere", []string{"--config", good}, []string{"TAP_PINTEREST_BASE_URL=http://api.example.com/v5"}, 2, `is plain http:// to another machine`},
+		{"token file not a token", []string{"--config", write(t, dir, "tf.json", demoConfig("http://127.0.0.1:9/v5", fmt.Sprintf(`,"refresh_token_file":%q`, write(t, dir, "passwd", "root:x:0:0:root:/root:/bin/bash\nzzzzzzzz:x:1:1::/:/bin/sh\n"))))}, nil, 2, "passwd holds 2 lines, not one refresh token"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -347,5 +349,32 @@ func TestConfigFromEnvironment(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stdout, `"type":"RECORD","stream":"boards"`) {
 			t.Errorf("%v: exit %d, want a sync of boards:\n%s", args, r.code, r.stderr)
 		}
+	}
+}
+
+// TestDeadTokenInFileFallsBack: a refresh_token_file whose token Pinterest
+// (the fake) rejects, next to a valid refresh_token in the config: the run
+// falls back to the config's token, says so naming the file, and saves the
+// rotated token in the file (issue 14 item 12).
+func TestDeadTokenInFileFallsBack(t *testing.T) {
+	t.Parallel()
+	srv := fixtures.NewServer(fixtures.NewDataset(1, fixtures.Small, time.Now()), fixtures.Options{})
+	defer srv.Close()
+	dir := t.TempDir()
+	file := write(t, dir, "token", "pinr.dead-token-from-an-old-run\n")
+	cfg := write(t, dir, "c.json", quickConfig(srv.URL(), fmt.Sprintf(`,"refresh_token_file":%q`, file)))
+	r := runTap(t, nil, "--config", cfg, "--test")
+	if r.code != 0 {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "WARNING Pinterest rejected the refresh token in refresh_token_file "+file+"; trying refresh_token from the config instead") {
+		t.Errorf("no warning naming the file:\n%s", r.stderr)
+	}
+	b, _ := os.ReadFile(file)
+	if got := strings.TrimSpace(string(b)); got == "pinr.dead-token-from-an-old-run" || got == "" {
+		t.Errorf("the file still holds %q", got)
+	}
+	if s := secretsIn(r.stderr+r.stdout, "pinr.dead-token-from-an-old-run"); len(s) > 0 {
+		t.Errorf("secrets %v printed:\n%s", s, r.stderr)
 	}
 }

@@ -2,10 +2,13 @@ package logging
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -25,20 +28,41 @@ type Redactor struct {
 	secrets []string
 }
 
-// Add registers a secret; values shorter than 6 characters are ignored
-// (redacting "a" would mangle every line).
+// Add registers a secret, with the forms a server may echo it in: URL-
+// encoded (query or path escaping), JSON-escaped, and base64. Values
+// shorter than 6 characters are ignored (redacting "a" would mangle every
+// line).
 func (r *Redactor) Add(s string) {
 	if r == nil || len(s) < 6 {
 		return
 	}
+	js, _ := json.Marshal(s)
+	r.add(s, url.QueryEscape(s), url.PathEscape(s), string(js[1:len(js)-1]),
+		base64.StdEncoding.EncodeToString([]byte(s)), base64.RawURLEncoding.EncodeToString([]byte(s)))
+}
+
+// AddBasic registers HTTP Basic credentials: the secret, and the header
+// value base64(user:secret) in its encodings, which hides the secret even
+// where base64 of the secret alone would not match.
+func (r *Redactor) AddBasic(user, secret string) {
+	if r == nil || len(secret) < 6 {
+		return
+	}
+	r.Add(secret)
+	r.Add(user + ":" + secret)
+}
+
+func (r *Redactor) add(forms ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, have := range r.secrets {
-		if have == s {
-			return
+	for _, s := range forms {
+		if !slices.Contains(r.secrets, s) {
+			r.secrets = append(r.secrets, s)
 		}
 	}
-	r.secrets = append(r.secrets, s)
+	// Longest first, so that no secret is left half-replaced by a shorter
+	// form that it contains.
+	slices.SortStableFunc(r.secrets, func(a, b string) int { return len(b) - len(a) })
 }
 
 // Redact returns s with every secret replaced.

@@ -9,8 +9,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tap-pinterest/tap-pinterest/tap/bufpool"
 	"github.com/tap-pinterest/tap-pinterest/tap/jsonscan"
@@ -39,15 +41,22 @@ func (e *corruptError) Error() string {
 }
 
 // attempt sends one HTTP request of a call and judges the answer.
-func (c *Client) attempt(ctx context.Context, cl call) outcome {
+// It ends by the deadline of the whole call at the latest.
+func (c *Client) attempt(ctx context.Context, cl call, deadline time.Time) outcome {
 	if err := c.pacer.wait(ctx, cl.Category); err != nil {
 		return outcome{err: err}
 	}
+	if c.timeout > 0 && (deadline.IsZero() || time.Now().Add(c.timeout).Before(deadline)) {
+		deadline = time.Now().Add(c.timeout)
+	}
 	rctx, cancel := ctx, context.CancelFunc(func() {})
-	if c.timeout > 0 {
-		rctx, cancel = context.WithTimeout(ctx, c.timeout)
+	if !deadline.IsZero() {
+		rctx, cancel = context.WithDeadline(ctx, deadline)
 	}
 	defer cancel()
+	if cl.basic {
+		rctx = context.WithValue(rctx, tokenCallKey{}, true)
+	}
 	req, token, err := c.newRequest(rctx, cl)
 	if err != nil {
 		return outcome{err: err}
@@ -152,9 +161,16 @@ func (c *Client) judge(cl call, resp *http.Response, b []byte, token string) out
 	if len(b) > maxBody {
 		return outcome{err: fmt.Errorf("%s %s: response larger than %d MiB", cl.method, cl.Path, maxBody>>20)}
 	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return outcome{err: &APIError{Method: cl.method, Path: cl.Path, Status: resp.StatusCode, Message: c.redirectRefused(cl, resp)}}
+	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if !jsonscan.Valid(b) {
-			return outcome{err: &corruptError{cl.method, cl.Path, cl.Op, resp.StatusCode, len(b), snippet(b)}, retry: true}
+			start := snippet(b)
+			if cl.basic {
+				start = "(not shown: a token endpoint's body may hold tokens)"
+			}
+			return outcome{err: &corruptError{cl.method, cl.Path, cl.Op, resp.StatusCode, len(b), start}, retry: true}
 		}
 		return outcome{}
 	}
@@ -172,22 +188,50 @@ func (c *Client) judge(cl call, resp *http.Response, b []byte, token string) out
 	return outcome{err: ae}
 }
 
+// maxMessage caps the message of an APIError: a server may send megabytes.
+const maxMessage = 500
+
+// oauthCode is an OAuth error code ("invalid_grant"), safe to show.
+var oauthCode = regexp.MustCompile(`^[a-z_]{1,40}$`)
+
 // newAPIError reads Pinterest's {code, message} from an error body, or
-// keeps the start of a body that is not one.
+// keeps the start of a body that is not one. Of the token endpoint's
+// answer it keeps only the code (and an OAuth error code): its body may
+// echo the credentials.
 func newAPIError(cl call, status int, b []byte) *APIError {
 	ae := &APIError{Method: cl.method, Path: cl.Path, Status: status}
 	var eb struct {
 		Code    json.Number `json:"code"`
 		Message string      `json:"message"`
+		Error   string      `json:"error"`
 	}
-	if json.Unmarshal(b, &eb) == nil && eb.Message != "" {
-		n, _ := eb.Code.Int64()
-		ae.Code = int(n)
-		ae.Message = eb.Message
-	} else {
+	ok := json.Unmarshal(b, &eb) == nil
+	n, _ := eb.Code.Int64()
+	ae.Code = int(n)
+	switch {
+	case cl.basic && ok && oauthCode.MatchString(eb.Error):
+		ae.Message = "(body not shown) error " + eb.Error
+	case cl.basic:
+		ae.Message = "(body not shown: a token endpoint's body may hold credentials)"
+	case ok && eb.Message != "":
+		ae.Message = truncate(eb.Message, maxMessage)
+	default:
+		ae.Code = 0
 		ae.Message = snippet(b)
 	}
 	return ae
+}
+
+// truncate cuts s to at most n bytes, on a character boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("... (%d bytes in all)", len(s))
 }
 
 func (c *Client) requestMetric(cl call, status int, start time.Time) {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -18,35 +17,47 @@ import (
 )
 
 // tokens is the client's access token: cached like oauth2.ReuseTokenSource,
-// and droppable when Pinterest refuses it. A refresh runs the TokenSource
-// chain keeper(grant), bound to the context of the request that needs it.
+// and droppable when Pinterest refuses it. A refresh runs Pinterest's
+// grant through the keeper, bound to the context of the request that needs
+// it. Without a 401 it refreshes at most once a minute, whatever expiry
+// the token endpoint claims.
 type tokens struct {
 	c            *Client
 	clientID     string
 	clientSecret string
 
-	mu     sync.Mutex // serialises refreshes; guards access and keep
-	access *oauth2.Token
-	keep   *keeper
+	mu          sync.Mutex // serialises refreshes; guards access, refreshedAt and keep
+	access      *oauth2.Token
+	refreshedAt time.Time
+	keep        *keeper
 }
 
+// minRefreshInterval is the least time between two refreshes that no 401
+// asked for.
+const minRefreshInterval = time.Minute
+
 func newTokens(c *Client, o Options) *tokens {
-	return &tokens{c: c, clientID: o.ClientID, clientSecret: o.ClientSecret,
-		keep: &keeper{refresh: o.RefreshToken, file: o.RefreshTokenFile, log: c.log}}
+	k := &keeper{refresh: o.RefreshToken, file: o.RefreshTokenFile, log: c.log}
+	if o.FileRefreshToken != "" {
+		k.refresh, k.fromFile, k.fallback = o.FileRefreshToken, true, o.RefreshToken
+	}
+	return &tokens{c: c, clientID: o.ClientID, clientSecret: o.ClientSecret, keep: k}
 }
 
 // token returns a valid access token, refreshing it when needed.
 func (t *tokens) token(ctx context.Context) (*oauth2.Token, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.access.Valid() {
+	if t.access != nil && (t.access.Valid() || time.Since(t.refreshedAt) < minRefreshInterval) {
 		return t.access, nil
 	}
-	tok, err := t.keep.wrap(&grant{ctx: ctx, c: t.c, refresh: t.keep.refresh}).Token()
+	tok, err := t.keep.refreshed(ctx, func(refresh string) (*oauth2.Token, error) {
+		return (&grant{ctx: ctx, c: t.c, refresh: refresh}).Token()
+	})
 	if err != nil {
 		return nil, err
 	}
-	t.access = tok
+	t.access, t.refreshedAt = tok, time.Now()
 	return tok, nil
 }
 
@@ -59,6 +70,12 @@ func (t *tokens) invalidate(used string) {
 		t.access = nil
 	}
 }
+
+// The range expires_in is clamped to, in seconds (Pinterest: 30 days).
+const (
+	minExpiresIn = 60
+	maxExpiresIn = 365 * 24 * 3600
+)
 
 type tokenResponse struct {
 	AccessToken           string `json:"access_token"`
@@ -107,8 +124,11 @@ func (g *grant) Token() (*oauth2.Token, error) {
 		tok.RefreshToken = g.refresh
 	}
 	if tr.ExpiresIn > 0 {
-		// Refresh a minute early so that a long page does not outlive its token.
-		tok.Expiry = time.Now().Add(time.Duration(tr.ExpiresIn)*time.Second - time.Minute)
+		// Clamped: a tiny or overflowing expires_in must not mean a refresh
+		// before every request. Refreshed a little early so that a long
+		// page does not outlive its token.
+		d := time.Duration(min(max(tr.ExpiresIn, minExpiresIn), maxExpiresIn)) * time.Second
+		tok.Expiry = time.Now().Add(d - min(time.Minute, d/2))
 	}
 	return tok.WithExtra(map[string]any{"refresh_token_expires_at": tr.RefreshTokenExpiresAt}), nil
 }
@@ -119,34 +139,73 @@ func (g *grant) Token() (*oauth2.Token, error) {
 // it, or, without a file, a warning says once that it is not kept. It also
 // warns when the refresh token expires within 14 days.
 type keeper struct {
-	refresh string // the refresh token to send next
-	file    string
-	log     *slog.Logger
-	warned  bool
+	refresh  string // the refresh token to send next
+	fromFile bool   // refresh was read from file
+	fallback string // refresh_token of the config, tried when the file's is rejected
+	file     string
+	log      *slog.Logger
+	warned   bool
 }
 
-// wrap returns src as a TokenSource whose tokens pass through the keeper.
-func (k *keeper) wrap(src oauth2.TokenSource) oauth2.TokenSource {
-	return tokenSourceFunc(func() (*oauth2.Token, error) {
-		tok, err := src.Token()
-		if err != nil {
-			return nil, err
-		}
-		return tok, k.keep(tok)
-	})
+// refreshed runs grant with the newest refresh token and keeps the one
+// Pinterest rotates. With a refresh_token_file, it first makes sure the
+// file can be written (else nothing is refreshed, so nothing is lost), and
+// holds the file's lock from reading it to writing the rotated token, so
+// that processes sharing the file refresh one at a time, each with the
+// newest token.
+func (k *keeper) refreshed(ctx context.Context, grant func(refresh string) (*oauth2.Token, error)) (*oauth2.Token, error) {
+	if k.file == "" {
+		return k.kept(grant(k.refresh))
+	}
+	if err := checkWritable(k.file); err != nil {
+		return nil, err
+	}
+	unlock, err := lockFile(ctx, k.file)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	cur, err := LoadRefreshTokenFile(k.file)
+	if err != nil {
+		return nil, err
+	}
+	if cur != "" && cur != k.refresh {
+		k.log.Info("refresh_token_file holds a newer refresh token (another run rotated it); using it", "refresh_token_file", k.file)
+		k.refresh, k.fromFile = cur, true
+	}
+	tok, err := grant(k.refresh)
+	var ae *AuthError
+	if !errors.As(err, &ae) || !k.fromFile {
+		return k.kept(tok, err)
+	}
+	if k.fallback == "" || k.fallback == k.refresh {
+		ae.Msg += fmt.Sprintf(" (the refresh token came from refresh_token_file %s: put a new refresh token in that file, or delete the file to start from refresh_token in the config)", k.file)
+		return nil, err
+	}
+	k.log.Warn(fmt.Sprintf("Pinterest rejected the refresh token in refresh_token_file %s; trying refresh_token from the config instead", k.file))
+	k.refresh, k.fromFile = k.fallback, false
+	tok, err = grant(k.refresh)
+	if errors.As(err, &ae) {
+		ae.Msg += fmt.Sprintf(" (both the refresh token in refresh_token_file %s and refresh_token in the config were rejected: create a new refresh token and put it in the config, or in that file)", k.file)
+	}
+	return k.kept(tok, err)
 }
 
-type tokenSourceFunc func() (*oauth2.Token, error)
-
-func (f tokenSourceFunc) Token() (*oauth2.Token, error) { return f() }
+func (k *keeper) kept(tok *oauth2.Token, err error) (*oauth2.Token, error) {
+	if err != nil {
+		return nil, err
+	}
+	return tok, k.keep(tok)
+}
 
 func (k *keeper) keep(tok *oauth2.Token) error {
 	if tok.RefreshToken != "" && tok.RefreshToken != k.refresh {
 		k.refresh = tok.RefreshToken
 		if k.file != "" {
 			if err := atomicfile.Write(k.file, []byte(tok.RefreshToken+"\n"), 0o600); err != nil {
-				return fmt.Errorf("refresh_token_file %s cannot be written, so the refresh token Pinterest just rotated would be lost (%v); the tap stops rather than lose it: fix the file's directory or permissions", k.file, rootCause(err))
+				return fmt.Errorf("the refresh token Pinterest just rotated could not be written to refresh_token_file %s (%v), so it is lost and the tap stops here; the file still holds the previous token: free space or fix the file's permissions, then run again, and if Pinterest rejects that token, create a new refresh token", k.file, rootCause(err))
 			}
+			k.fromFile = true
 			k.log.Info("Pinterest rotated the refresh token; saved the new one", "refresh_token_file", k.file)
 		} else if !k.warned {
 			k.warned = true
@@ -160,19 +219,6 @@ func (k *keeper) keep(tok *oauth2.Token) error {
 		}
 	}
 	return nil
-}
-
-// LoadRefreshTokenFile returns the refresh token kept in path, "" when the
-// file does not exist yet.
-func LoadRefreshTokenFile(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("refresh_token_file %s cannot be read: %v", path, rootCause(err))
-	}
-	return strings.TrimSpace(string(b)), nil
 }
 
 func rootCause(err error) error {

@@ -43,7 +43,11 @@ func TestInvalidLargeBodyIsRetriedThenReported(t *testing.T) {
 	c, logs := testClient(t, func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
 		_, _ = w.Write(body)
-	}, func(o *Options) { o.MaxRetryWait = 100 * time.Millisecond })
+	}, func(o *Options) {
+		// Two or three attempts; a total bound (max_retry_wait_seconds or
+		// one timeout) that no slow validation under -race reaches.
+		o.MaxRetryWait, o.RetryBase, o.RequestTimeout = 500*time.Millisecond, 200*time.Millisecond, 30*time.Second
+	})
 	rep, err := c.Get(context.Background(), Request{Op: "ads/analytics", Category: "ads_read", Path: "/ad_accounts/1/ads/analytics"})
 	if rep != nil {
 		t.Fatalf("an invalid body was returned (%d bytes)", len(rep.Body))

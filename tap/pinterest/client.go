@@ -27,6 +27,10 @@ const unknownLength = 4 << 20
 // Options configure a Client.
 type Options struct {
 	BaseURL, ClientID, ClientSecret, RefreshToken, RefreshTokenFile string
+	// FileRefreshToken is the token read from RefreshTokenFile at start-up
+	// ("" if none): used before RefreshToken, which stays the fallback
+	// when Pinterest rejects it.
+	FileRefreshToken string
 
 	RatePerSecond  int            // the universal limit, requests per second
 	RatePerMinute  map[string]int // x-ratelimit-category -> requests/min
@@ -72,14 +76,18 @@ func NewClient(o Options, log *slog.Logger, r *logging.Redactor) *Client {
 	if o.RetryBase <= 0 {
 		o.RetryBase = time.Second
 	}
+	// A copy: the redirect policy is the client's own, whoever made hc.
+	own := *hc
+	hc = &own
 	if o.UserAgent == "" {
 		o.UserAgent = "tap-pinterest"
 	}
 	if r == nil {
 		r = &logging.Redactor{}
 	}
-	r.Add(o.ClientSecret)
+	r.AddBasic(o.ClientID, o.ClientSecret)
 	r.Add(o.RefreshToken)
+	r.Add(o.FileRefreshToken)
 	c := &Client{
 		base:      o.BaseURL,
 		hc:        hc,
@@ -94,6 +102,7 @@ func NewClient(o Options, log *slog.Logger, r *logging.Redactor) *Client {
 		budget:    semaphore.NewWeighted(bodyBudget),
 	}
 	c.tokens = newTokens(c, o)
+	hc.CheckRedirect = c.checkRedirect
 	return c
 }
 

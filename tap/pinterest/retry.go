@@ -37,6 +37,8 @@ type policy struct {
 	hint    time.Duration // the server's wait before the next attempt, 0 if none
 	now     bool          // the next attempt goes at once
 	refused time.Duration // the wait that would have passed maxWait
+	// deadline ends the whole call, attempts included (zero: none).
+	deadline time.Time
 }
 
 func newPolicy(base, maxWait, maxHint time.Duration) *policy {
@@ -60,7 +62,8 @@ func (p *policy) NextBackOff() time.Duration {
 		d = p.hint + time.Duration(rand.Int64N(int64(hintJitter)))
 		p.hint = 0
 	}
-	if p.waited+d > p.maxWait || (hinted && p.maxHint > 0 && d > p.maxHint+hintJitter) {
+	if p.waited+d > p.maxWait || (hinted && p.maxHint > 0 && d > p.maxHint+hintJitter) ||
+		(!p.deadline.IsZero() && time.Now().Add(d).After(p.deadline)) {
 		p.refused = d
 		return backoff.Stop
 	}
@@ -87,10 +90,15 @@ type call struct {
 // retried, a 401 refreshes the token once, everything else is final.
 func (c *Client) send(ctx context.Context, cl call) (*Reply, error) {
 	p := newPolicy(c.retryBase, c.maxWait, c.maxHint)
+	// max_retry_wait_seconds bounds the whole call, the time spent inside
+	// attempts included (one attempt's timeout at least).
+	if total := max(c.maxWait, c.timeout); total > 0 {
+		p.deadline = time.Now().Add(total)
+	}
 	attempts, refreshed, refreshing := 0, false, false
 	op := func() (*Reply, error) {
 		attempts++
-		o := c.attempt(ctx, cl)
+		o := c.attempt(ctx, cl, p.deadline)
 		refreshing = false
 		switch {
 		case o.err == nil:
@@ -134,7 +142,8 @@ func (c *Client) gaveUp(cl call, err error, attempts int, p *policy) error {
 	if !errors.As(err, &ae) && !errors.As(err, &ce) {
 		hint = fmt.Sprintf("; check base_url (%s) and the network", c.base)
 	}
-	return fmt.Errorf("gave up after %d attempts and %s of waiting (max_retry_wait_seconds=%d): %w%s", attempts, p.waited.Round(time.Second), int(c.maxWait/time.Second), err, hint)
+	return fmt.Errorf("gave up after %d attempts in %s, %s of it waiting (max_retry_wait_seconds=%d bounds each request, attempts included): %w%s",
+		attempts, time.Since(p.deadline.Add(-max(c.maxWait, c.timeout))).Round(time.Second), p.waited.Round(time.Second), int(c.maxWait/time.Second), err, hint)
 }
 
 var retryAfterMsg = regexp.MustCompile(`(?i)retry after (\d+) seconds?`)
