@@ -2,6 +2,7 @@ package tap
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -44,6 +45,10 @@ func (s *Syncer) runList(ctx context.Context, p *plan, pctx map[string]string) e
 		}()
 	}
 	err := l.pages(ctx)
+	if err != nil && p.s.EmptyOn != 0 && hasStatus(err, p.s.EmptyOn) {
+		s.log.Info(fmt.Sprintf("%s: Pinterest answered HTTP %d (%v): nothing to read, the stream is empty", p.s.Name, p.s.EmptyOn, err))
+		err = nil
+	}
 	for _, b := range l.batchers {
 		b.finish(ctx, err == nil)
 	}
