@@ -2,6 +2,7 @@ package tap
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"sort"
 	"strings"
@@ -173,4 +174,44 @@ func jsonscanString(raw json.RawMessage) string {
 	var v string
 	_ = json.Unmarshal(raw, &v)
 	return v
+}
+
+// A token without catalogs:read: the catalog streams, selected only by
+// default, are left out with a warning and the rest syncs; a catalog that
+// selects them stops the run before any data is read, with one line naming
+// the streams, the scope and how to grant it.
+func TestMissingScope(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{})
+	srv.SetTokenScope("ads:read boards:read pins:read user_accounts:read")
+	res := runSync(t, srv, runOpts{})
+	if res.err != nil {
+		t.Fatalf("streams selected by default whose scope is missing must not fail the run: %v", res.err)
+	}
+	for _, s := range []string{"catalogs", "catalogs_feeds", "catalogs_product_groups"} {
+		if _, ok := res.schemas[s]; ok || !strings.Contains(res.logs, s+" is not synced: this token lacks the OAuth scope catalogs:read") {
+			t.Errorf("%s: synced %v, or no warning:\n%s", s, ok, res.logs)
+		}
+	}
+	if n := srv.CountByOp()["catalogs/list"]; n != 0 || len(res.records["campaigns"]) == 0 {
+		t.Errorf("catalogs/list called %d times; %d campaigns", n, len(res.records["campaigns"]))
+	}
+
+	srv.Reset()
+	cat, err := Discover(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cat.Streams {
+		cat.Streams[i].Metadata[0].Metadata[catalog.Selected] = cat.Streams[i].Stream == "catalogs" || cat.Streams[i].Stream == "boards"
+	}
+	res = runSync(t, srv, runOpts{catalog: cat})
+	var se *ScopeError
+	if !errors.As(res.err, &se) || !strings.Contains(se.Msg, "catalogs need the OAuth scope catalogs:read") ||
+		!strings.Contains(se.Msg, "refresh token") || strings.Contains(se.Msg, "\n") {
+		t.Fatalf("want one line naming the stream, the scope and the fix; got %v", res.err)
+	}
+	if res.lines != 0 || len(srv.CountByOp()) != 1 {
+		t.Errorf("%d lines written, calls %v: nothing may be read before the scope check", res.lines, srv.CountByOp())
+	}
 }

@@ -25,9 +25,10 @@ type tokens struct {
 	clientID     string
 	clientSecret string
 
-	mu     sync.Mutex // serialises refreshes; guards access and keep
+	mu     sync.Mutex // serialises refreshes; guards access, keep and scope
 	access *oauth2.Token
 	keep   *keeper
+	scope  string // the scopes the token endpoint last said the token holds
 }
 
 func newTokens(c *Client, o Options) *tokens {
@@ -47,7 +48,17 @@ func (t *tokens) token(ctx context.Context) (*oauth2.Token, error) {
 		return nil, err
 	}
 	t.access = tok
+	if sc, _ := tok.Extra("scope").(string); sc != "" {
+		t.scope = sc
+	}
 	return tok, nil
+}
+
+// scopes returns the scopes the token endpoint listed ("" = it did not say).
+func (t *tokens) scopes() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.scope
 }
 
 // invalidate drops the access token that Pinterest just refused, unless
@@ -67,6 +78,7 @@ type tokenResponse struct {
 	RefreshToken          string `json:"refresh_token"`
 	RefreshTokenExpiresAt int64  `json:"refresh_token_expires_at"`
 	RefreshTokenExpiresIn int64  `json:"refresh_token_expires_in"`
+	Scope                 string `json:"scope"`
 }
 
 // grant is an oauth2.TokenSource: Pinterest's refresh-token grant
@@ -110,7 +122,7 @@ func (g *grant) Token() (*oauth2.Token, error) {
 		// Refresh a minute early so that a long page does not outlive its token.
 		tok.Expiry = time.Now().Add(time.Duration(tr.ExpiresIn)*time.Second - time.Minute)
 	}
-	return tok.WithExtra(map[string]any{"refresh_token_expires_at": tr.RefreshTokenExpiresAt}), nil
+	return tok.WithExtra(map[string]any{"refresh_token_expires_at": tr.RefreshTokenExpiresAt, "scope": tr.Scope}), nil
 }
 
 // keeper keeps the newest refresh token. Pinterest rotates them
