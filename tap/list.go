@@ -39,7 +39,7 @@ func (s *Syncer) runList(ctx context.Context, p *plan, pctx map[string]string) e
 		bwg.Add(1)
 		go func() {
 			defer bwg.Done()
-			if err := s.runWindows(ctx, cp, pctx, b); err != nil {
+			if err := s.runBatched(ctx, cp, pctx, b); err != nil {
 				s.childFailed(cp, pctx, err)
 			}
 		}()

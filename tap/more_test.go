@@ -1,6 +1,7 @@
 package tap
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -61,6 +62,33 @@ func TestMoreStreamsEdges(t *testing.T) {
 	}
 	if nulls == 0 {
 		t.Error("no audience with a null updated_timestamp was emitted")
+	}
+	// Keywords: of every ad group and of the account; where ad_group_ids is
+	// refused (the shared account), one ad group a call, said once.
+	for _, acct := range d.AdAccountIDs() {
+		perGroup, own := d.KeywordsPerAdGroup(acct)
+		parents := map[string]int{}
+		for _, r := range res.records["keywords"] {
+			var k struct{ ParentID, ParentType string }
+			_ = json.Unmarshal(bytes.ReplaceAll(r, []byte("parent_"), []byte("Parent")), &k)
+			parents[k.ParentID]++
+		}
+		if parents[acct] != own {
+			t.Errorf("ad account %s: %d account-level keywords, want %d", acct, parents[acct], own)
+		}
+		synced := map[string]bool{} // ad groups of the synced statuses
+		for _, k := range keys(t, "ad_groups", res.records["ad_groups"]) {
+			synced[k] = true
+		}
+		for g, n := range perGroup {
+			if synced[g] && parents[g] != n || !synced[g] && parents[g] != 0 {
+				t.Errorf("ad group %s: %d keywords, want %d", g, parents[g], n)
+			}
+		}
+		refused := "keywords: Pinterest refused ad_group_ids for ad account " + acct
+		if d.KeywordsBatchRefused(acct) != strings.Contains(res.logs, refused) || strings.Count(res.logs, refused) > 1 {
+			t.Errorf("ad account %s: refused %v, warned %d times:\n%s", acct, d.KeywordsBatchRefused(acct), strings.Count(res.logs, refused), res.logs)
+		}
 	}
 	// Pins: the protected ones too (include_protected_pins), more than on the boards.
 	if len(res.records["pins"]) <= len(res.records["board_pins"]) {
