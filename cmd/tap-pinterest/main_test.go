@@ -374,6 +374,15 @@ func TestDiscoverMarksMissingScopes(t *testing.T) {
 	if calls := srv.CountByOp(); len(calls) != 1 || calls["oauth/token"] != 1 {
 		t.Errorf("discovery made %v calls; want one token request", calls)
 	}
+	// That catalog with catalogs selected: exit 1 before any output, one line.
+	for i := range cat.Streams {
+		cat.Streams[i].Metadata[0].Metadata[catalog.Selected] = cat.Streams[i].TapStreamID == "catalogs"
+	}
+	b, _ := json.Marshal(cat)
+	r = runTap(t, nil, "--config", cfg, "--catalog", write(t, dir, "cat.json", string(b)))
+	if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "CRITICAL the catalog selects streams this token may not read: catalogs need the OAuth scope catalogs:read") {
+		t.Errorf("exit %d, stdout %q\n%s", r.code, r.stdout, r.stderr)
+	}
 	// Without refresh_token_file, discovery stays offline.
 	srv.Reset()
 	plain := write(t, dir, "p.json", demoConfig(srv.URL(), ""))
