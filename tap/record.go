@@ -267,9 +267,7 @@ func appendValue(dst []byte, a action, val []byte) []byte {
 			return append(dst, "null"...) // not a date-time: a target would reject the record
 		}
 	case seconds:
-		if n, err := strconv.ParseInt(string(val), 10, 64); err == nil && (n >= millisFrom || n <= -millisFrom) {
-			return strconv.AppendInt(dst, n/1000, 10)
-		}
+		return appendSeconds(dst, val)
 	case str:
 		if c := val[0]; c == '-' || (c >= '0' && c <= '9') {
 			dst = append(dst, '"')
@@ -282,6 +280,14 @@ func appendValue(dst []byte, a action, val []byte) []byte {
 		if json.Compact(&b, val) == nil {
 			return append(dst, b.Bytes()...)
 		}
+	}
+	return append(dst, val...)
+}
+
+// appendSeconds appends a Unix time given in seconds or in milliseconds, in seconds.
+func appendSeconds(dst, val []byte) []byte {
+	if n, err := strconv.ParseInt(string(val), 10, 64); err == nil && (n >= millisFrom || n <= -millisFrom) {
+		return strconv.AppendInt(dst, n/1000, 10)
 	}
 	return append(dst, val...)
 }

@@ -33,7 +33,7 @@ func missingScopes(st *catalog.Stream, held []string) []string {
 	return out
 }
 
-// ScopeError: streams the catalog selects need scopes the token lacks.
+// ScopeError says that streams the catalog selects need scopes the token lacks.
 type ScopeError struct{ Msg string }
 
 func (e *ScopeError) Error() string { return e.Msg }
