@@ -194,7 +194,7 @@ func checkParams(t *testing.T, s *catalog.Stream, op specOp, known map[string]bo
 			t.Errorf("param %s is not a parameter of %s", p.Name, s.Op)
 			continue
 		}
-		if (p.Setting == "") == (p.Value == "") || (p.Setting != "" && !known[p.Setting]) {
+		if (p.Setting == "") == (p.Value == "") || (p.Setting != "" && !known[p.Setting]) || (p.Or != "" && !known[p.Or]) {
 			t.Errorf("param %s: a fixed value or a known setting, not both (%+v)", p.Name, p)
 		}
 		if max, ok := schema["maximum"].(float64); ok && p.Value != "" {

@@ -110,7 +110,7 @@ func TestCatalogsBusinessAccess(t *testing.T) {
 		want         map[string]string // operation → ad_account_id sent
 	}{
 		{"organic", `,"organic_ad_account_id":"` + shared + `"`,
-			map[string]string{"pins/list": shared, "catalogs/list": shared, "feeds/list": shared, "catalogs_product_groups/list": shared, "boards/list": ""}},
+			map[string]string{"pins/list": shared, "catalogs/list": shared, "feeds/list": shared, "catalogs_product_groups/list": shared}},
 		{"first of ad_account_ids", `,"ad_account_ids":["` + shared + `","` + ids[0] + `"]`,
 			map[string]string{"pins/list": "", "catalogs/list": shared, "feeds/list": shared, "catalogs_product_groups/list": shared}},
 	} {
