@@ -151,6 +151,13 @@ func (e *Entry) IsSelected() bool {
 	return false
 }
 
+// SelectedExplicitly reports whether the root breadcrumb says "selected"
+// (true or false), rather than the stream following selected-by-default.
+func (e *Entry) SelectedExplicitly() bool {
+	_, ok := boolValue(e.metadataAt(), Selected)
+	return ok
+}
+
 // PropertySelected applies the field rule: automatic fields are always kept,
 // unsupported ones never, an explicit selected:false drops a field, and a
 // field with no opinion follows selected-by-default and then is kept.

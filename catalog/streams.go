@@ -47,6 +47,9 @@ type Param struct {
 	Value   string // a fixed value, when Setting is ""
 	Setting string // the config setting whose value is sent
 	CSV     bool   // join a list setting with commas (explode: false)
+	// Or names a list setting whose first value is sent when Setting has
+	// none (catalogs: organic_ad_account_id, else the first of ad_account_ids).
+	Or string
 	// Columns: the setting's values also select the schema's properties
 	// (besides the key properties): the ads analytics `columns`.
 	Columns bool
@@ -59,6 +62,13 @@ type Batch struct {
 	Param  string
 	Size   int
 	Column string
+	// Single is the one-id parameter a list falls back to, one id a call,
+	// where Pinterest refuses Param with HTTP 400 (keywords' ad_group_ids is
+	// a beta not every ad account has).
+	Single string
+	// Unfiltered: the list is also read once without ids, for the items
+	// that hang off the parent's own parent (account-level keywords).
+	Unfiltered bool
 }
 
 // GetOne is the endpoint that reads one item of a list by its id.
@@ -140,6 +150,14 @@ type Stream struct {
 	// keeps what it read, goes on, and the warning tells the user where the
 	// rest is. Unset, such a 400 fails the stream.
 	PagingLimitHint string
+	// EmptyOn is an HTTP status that means "nothing here" for this
+	// endpoint: the stream is empty, not failed (product groups: 409 when the
+	// user has no catalog). 0 = none.
+	EmptyOn int
+	// Seconds are integer Unix-time fields that Pinterest sends in seconds or
+	// in milliseconds: the tap tells them apart by magnitude and always
+	// emits seconds.
+	Seconds []string
 
 	Scopes            []string // OAuth scopes the token needs
 	SelectedByDefault bool
@@ -174,6 +192,11 @@ var (
 	boardScopes   = []string{"boards:read"}
 	pinScopes     = []string{"boards:read", "pins:read"}
 	accountScopes = []string{"user_accounts:read"}
+	catalogScopes = []string{"catalogs:read"}
+	// catalogPage: the catalog endpoints act as the owner of
+	// organic_ad_account_id, else of the first of ad_account_ids.
+	catalogPage  = []Param{{Name: "page_size", Value: "250"}, {Name: "ad_account_id", Setting: "organic_ad_account_id", Or: "ad_account_ids"}}
+	catalogTimes = SchemaRule{DateTimes: []string{"created_at", "updated_at"}}
 )
 
 // Streams is the tap's table of streams, parents before their children.
@@ -196,6 +219,9 @@ var Streams = []Stream{
 		Scopes:          pinScopes, SelectedByDefault: true, Schema: pinSchema},
 	{Name: "board_section_pins", Op: "board_sections/list_pins", Path: "/boards/{board_id}/sections/{section_id}/pins", Category: "org_read", Shape: Paged, Parent: "board_sections",
 		KeyProperties: []string{"id"}, Params: organicPage, AddFields: map[string]string{"board_id": "board_id", "board_section_id": "section_id"},
+		Scopes: pinScopes, SelectedByDefault: true, Schema: pinSchema},
+	{Name: "pins", Op: "pins/list", Path: "/pins", Category: "org_read", Shape: Paged,
+		KeyProperties: []string{"id"}, Params: []Param{page[0], {Name: "include_protected_pins", Value: "true"}, businessAccess},
 		Scopes: pinScopes, SelectedByDefault: true, Schema: pinSchema},
 
 	{Name: "ad_accounts", Op: "ad_accounts/list", Path: "/ad_accounts", Category: "ads_read", Shape: Paged, Gives: "ad_account_id",
@@ -227,6 +253,28 @@ var Streams = []Stream{
 		Partition: "ad_account_id", KeyProperties: []string{"AD_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
 		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_ids", Size: 250, Column: "AD_ID"}, Window: syncAnalytics,
 		Scopes: adsScopes, SelectedByDefault: true},
+	{Name: "audiences", Op: "audiences/list", Path: "/ad_accounts/{ad_account_id}/audiences", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
+		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_timestamp", KeyType: UnixSeconds,
+		Params: page, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "Audience"}},
+	{Name: "conversion_tags", Op: "conversion_tags/list", Path: "/ad_accounts/{ad_account_id}/conversion_tags", Category: "ads_read", Shape: Items, Parent: "ad_accounts",
+		KeyProperties: []string{"id"}, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "ConversionTag"}},
+	{Name: "customer_lists", Op: "customer_lists/list", Path: "/ad_accounts/{ad_account_id}/customer_lists", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
+		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
+		Params: page, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "CustomerList"}},
+
+	{Name: "keywords", Op: "keywords/get", Path: "/ad_accounts/{ad_account_id}/keywords", Category: "ads_read", Shape: Paged, Parent: "ad_groups",
+		KeyProperties: []string{"id"}, Params: page, Batch: &Batch{Param: "ad_group_ids", Size: 250, Single: "ad_group_id", Unfiltered: true},
+		Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "Keyword"}},
+
+	{Name: "catalogs", Op: "catalogs/list", Path: "/catalogs", Category: "catalogs_read", Shape: Paged,
+		KeyProperties: []string{"id"}, ReplicationKey: "updated_at", KeyType: DateTime,
+		Params: catalogPage, Scopes: catalogScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "Catalog", DateTimes: catalogTimes.DateTimes}},
+	{Name: "catalogs_feeds", Op: "feeds/list", Path: "/catalogs/feeds", Category: "catalogs_read", Shape: Paged,
+		KeyProperties: []string{"id"}, Params: catalogPage, Drop: []string{"credentials"},
+		Scopes: catalogScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "CatalogsFeed", DateTimes: catalogTimes.DateTimes}},
+	{Name: "catalogs_product_groups", Op: "catalogs_product_groups/list", Path: "/catalogs/product_groups", Category: "catalogs_read", Shape: Paged,
+		KeyProperties: []string{"id"}, Params: catalogPage, EmptyOn: 409, Seconds: []string{"created_at", "updated_at"},
+		Scopes: catalogScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "CatalogsVerticalProductGroup"}},
 }
 
 // StreamByName returns the row of a stream, or nil.

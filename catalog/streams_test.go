@@ -136,8 +136,17 @@ func checkRow(t *testing.T, s *catalog.Stream, seen map[string]bool) {
 	if s.Shape.Windowed() != (s.Window != nil) {
 		t.Errorf("windowed shapes need a Window, and only they")
 	}
-	if s.Batch != nil && (s.Parent == "" || s.Batch.Size < 1 || s.Batch.Column == "" || !slices.Contains(s.KeyProperties, s.Batch.Column)) {
-		t.Errorf("a batched stream has a parent, a size and a key column: %+v", s.Batch)
+	if s.Batch != nil && (s.Parent == "" || s.Batch.Size < 1) {
+		t.Errorf("a batched stream has a parent and a size: %+v", s.Batch)
+	}
+	// windowed rows name the entity of their rows by a key column; a
+	// batched list falls back to one id a call and may read its parent's
+	// parent too, which a windowed row does not
+	if s.Batch != nil && s.Shape.Windowed() && (s.Batch.Column == "" || !slices.Contains(s.KeyProperties, s.Batch.Column) || s.Batch.Single != "" || s.Batch.Unfiltered) {
+		t.Errorf("a batched windowed stream has a key column, and neither Single nor Unfiltered: %+v", s.Batch)
+	}
+	if s.Batch != nil && !s.Shape.Windowed() && s.Batch.Column != "" {
+		t.Errorf("a batched list has no key column: %+v", s.Batch)
 	}
 	if len(s.KeyProperties) == 0 || len(s.Scopes) == 0 {
 		t.Errorf("key properties and scopes are required")
@@ -160,6 +169,9 @@ func checkOp(t *testing.T, s *catalog.Stream, op specOp) {
 	}
 	if s.Batch != nil {
 		want = append(want, s.Batch.Param)
+		if s.Batch.Single != "" {
+			want = append(want, s.Batch.Single)
+		}
 	}
 	for _, p := range want {
 		if op.params[p] == nil {
@@ -182,7 +194,7 @@ func checkParams(t *testing.T, s *catalog.Stream, op specOp, known map[string]bo
 			t.Errorf("param %s is not a parameter of %s", p.Name, s.Op)
 			continue
 		}
-		if (p.Setting == "") == (p.Value == "") || (p.Setting != "" && !known[p.Setting]) {
+		if (p.Setting == "") == (p.Value == "") || (p.Setting != "" && !known[p.Setting]) || (p.Or != "" && !known[p.Or]) {
 			t.Errorf("param %s: a fixed value or a known setting, not both (%+v)", p.Name, p)
 		}
 		if max, ok := schema["maximum"].(float64); ok && p.Value != "" {
@@ -196,7 +208,7 @@ func checkParams(t *testing.T, s *catalog.Stream, op specOp, known map[string]bo
 	}
 	for name, req := range op.required {
 		inPath := strings.Contains(s.Path, "{"+name+"}")
-		engine := name == "start_date" || name == "end_date" || (s.Batch != nil && name == s.Batch.Param)
+		engine := name == "start_date" || name == "end_date" || (s.Batch != nil && (name == s.Batch.Param || name == s.Batch.Single))
 		if req && !inPath && !engine && !sent[name] {
 			t.Errorf("%s requires %s, which the row does not send", s.Op, name)
 		}

@@ -117,6 +117,10 @@ type SelectedStream struct {
 	Schema     []byte
 	FullTable  bool
 	Deselected []string // properties of the tap's schema the catalog leaves out
+	// ByDefault: selected by selected-by-default, not by the catalog's
+	// "selected" (or with no catalog): a missing scope leaves it out
+	// instead of stopping the run.
+	ByDefault bool
 }
 
 // Select applies a catalog's selection to the tap's own schemas. With no
@@ -136,7 +140,7 @@ func Select(cat *catalog.Catalog, cfg *Config) (*Selection, error) {
 		}
 		if cat == nil {
 			if s.SelectedByDefault {
-				sel.Streams[s.Name] = SelectedStream{Schema: schema}
+				sel.Streams[s.Name] = SelectedStream{Schema: schema, ByDefault: true}
 			}
 			continue
 		}
@@ -160,7 +164,8 @@ func Select(cat *catalog.Catalog, cfg *Config) (*Selection, error) {
 		if m := e.StreamMetadata(catalog.ReplicationMethod); method == "" && m != "" {
 			method = m
 		}
-		sel.Streams[s.Name] = SelectedStream{Schema: filtered, FullTable: s.Incremental() && method == "FULL_TABLE", Deselected: deselected}
+		sel.Streams[s.Name] = SelectedStream{Schema: filtered, FullTable: s.Incremental() && method == "FULL_TABLE", Deselected: deselected,
+			ByDefault: !e.SelectedExplicitly()}
 	}
 	return sel, nil
 }

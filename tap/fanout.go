@@ -22,6 +22,12 @@ func skippable(err error) (int, bool) {
 	return 0, false
 }
 
+// hasStatus reports whether err is an API answer of HTTP status.
+func hasStatus(err error, status int) bool {
+	var ae *pinterest.APIError
+	return errors.As(err, &ae) && ae.Status == status
+}
+
 // childFailed handles the error of a child stream run for one parent
 // context. A 403, 404 or 409 means the parent is not readable or is gone:
 // a warning (once per parent for a 403, with the row's hint), not a failure.

@@ -47,12 +47,16 @@ func (s *Syncer) runList(ctx context.Context, p *plan, pctx map[string]string) e
 		bwg.Add(1)
 		go func() {
 			defer bwg.Done()
-			if err := s.runWindows(ctx, cp, pctx, b); err != nil {
+			if err := s.runBatched(ctx, cp, pctx, b); err != nil {
 				s.childFailed(cp, pctx, err)
 			}
 		}()
 	}
 	err := l.pages(ctx)
+	if err != nil && p.s.EmptyOn != 0 && hasStatus(err, p.s.EmptyOn) {
+		s.log.Info(fmt.Sprintf("%s: Pinterest answered HTTP %d (%v): nothing to read, the stream is empty", p.s.Name, p.s.EmptyOn, err))
+		err = nil
+	}
 	if err == nil {
 		l.getMissing(ctx)
 	}

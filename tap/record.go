@@ -23,6 +23,7 @@ const (
 	keep     action = iota + 1 // copy the raw value
 	dateTime                   // normalise to RFC 3339 UTC (Pinterest sends naive date-times)
 	str                        // a string column: a number is quoted (ids must stay text)
+	seconds                    // Unix time in seconds or milliseconds: emitted in seconds
 )
 
 // conformer turns one API object into one record of the stream's selected
@@ -78,6 +79,9 @@ func newConformer(s *catalog.Stream, schema []byte, deselected ...string) (*conf
 			a = dateTime
 		case bytes.Contains(p.Type, []byte(`"string"`)) && p.Format == "":
 			a = str
+		}
+		if slices.Contains(s.Seconds, name) {
+			a = seconds
 		}
 		c.fields[name] = field{a: a, id: name == "id", rep: name == s.ReplicationKey, add: -1}
 	}
@@ -300,6 +304,8 @@ func appendValue(dst []byte, a action, val []byte) []byte {
 			}
 			return append(dst, "null"...) // not a date-time: a target would reject the record
 		}
+	case seconds:
+		return appendSeconds(dst, val)
 	case str:
 		if c := val[0]; c == '-' || (c >= '0' && c <= '9') {
 			dst = append(dst, '"')
@@ -315,6 +321,18 @@ func appendValue(dst []byte, a action, val []byte) []byte {
 	}
 	return append(dst, val...)
 }
+
+// appendSeconds appends a Unix time given in seconds or in milliseconds, in seconds.
+func appendSeconds(dst, val []byte) []byte {
+	if n, err := strconv.ParseInt(string(val), 10, 64); err == nil && (n >= millisFrom || n <= -millisFrom) {
+		return strconv.AppendInt(dst, n/1000, 10)
+	}
+	return append(dst, val...)
+}
+
+// millisFrom: a Unix time this large is in milliseconds (as seconds it
+// would be after the year 5138; as milliseconds it is after 1973).
+const millisFrom = 100_000_000_000
 
 var dateTimeLayouts = []string{
 	time.RFC3339Nano,

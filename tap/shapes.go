@@ -55,6 +55,9 @@ func (s *Syncer) query(st *catalog.Stream) url.Values {
 		if prm.Setting != "" {
 			vals = s.cfg.Values(prm.Setting)
 		}
+		if or := s.cfg.Values(prm.Or); len(vals) == 0 && len(or) > 0 {
+			vals = or[:1]
+		}
 		if prm.CSV {
 			vals = []string{strings.Join(vals, ",")}
 		}

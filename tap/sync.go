@@ -36,6 +36,7 @@ type plan struct {
 	selected  bool // records are emitted
 	needed    bool // selected, or a parent of a selected stream
 	fullTable bool // the catalog asks for FULL_TABLE: bookmarks are neither read nor written
+	byDefault bool // selected by selected-by-default only (see applyScopes)
 	schema    []byte
 	quoted    []byte
 	conf      *conformer
@@ -114,7 +115,7 @@ func newPlan(st *catalog.Stream, sel *Selection) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.selected, p.schema, p.fullTable, p.conf = true, ss.Schema, ss.FullTable, c
+	p.selected, p.schema, p.fullTable, p.conf, p.byDefault = true, ss.Schema, ss.FullTable, c, ss.ByDefault
 	p.quoted = singer.QuoteStream(st.Name)
 	return p, nil
 }
@@ -146,6 +147,9 @@ func (s *Syncer) linkChildren() {
 func (s *Syncer) Run(ctx context.Context, w *singer.Writer) error {
 	// Credentials first: a rejected refresh token is one clear error, before any output.
 	if err := s.client.Authenticate(ctx); err != nil {
+		return err
+	}
+	if err := s.applyScopes(); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)

@@ -132,6 +132,7 @@ func bench(tapBin, sizeName string, latency time.Duration, withIncumbent bool, i
 	if err != nil {
 		return err
 	}
+	text += keywordsLine(data, thr, want, bounds)
 	fmt.Print(text)
 	reportPath := filepath.Join(outDir, "report.txt")
 	if err := os.WriteFile(reportPath, []byte(text), 0o644); err != nil {
@@ -435,6 +436,20 @@ func report(size fixtures.Size, thr, narrow result, lat *result, latency time.Du
 		fmt.Fprintln(&w, "\nThe incumbent was stopped at its time cap: its figures cover only what it did until then.")
 	}
 	return w.String(), nil
+}
+
+// keywordsLine compares the keywords calls with the incumbent's way of
+// reading them, one ad group a call.
+func keywordsLine(data *fixtures.Dataset, thr result, want, bounds map[string]int) string {
+	incumbent := 0
+	for _, a := range data.AdAccountIDs() {
+		_, n := data.KeywordCalls(a, fixtures.TapStatuses)
+		incumbent += n
+	}
+	calls := thr.calls["keywords/get"]
+	return fmt.Sprintf("\nkeywords: %d calls (lower bound %d) for %d keywords of %d ad groups and their ad accounts;"+
+		" one ad group a call, as the incumbent reads them, takes %d calls (%s) and misses the account-level keywords\n",
+		calls, bounds["keywords/get"], want["keywords"], incumbent, incumbent, fmtF(float64(incumbent)/float64(max(1, calls)), "%.1f× more"))
 }
 
 func fmtF(v float64, f string) string {

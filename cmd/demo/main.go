@@ -94,7 +94,7 @@ func demo(tapBin, sizeName string, seed int64, keep bool) error {
 	if _, err := report(r2, nil, calls2, nil, false); err != nil {
 		return err
 	}
-	for _, s := range []string{"campaigns", "ad_groups", "ads"} {
+	for _, s := range []string{"campaigns", "ad_groups", "ads", "audiences", "customer_lists", "catalogs"} {
 		if r2.counts[s] < mut.Counts[s] || r2.counts[s] >= r1.counts[s] {
 			fmt.Printf("   %s: %d records on the incremental run, but %d changed: WRONG\n", s, r2.counts[s], mut.Counts[s])
 			ok = false

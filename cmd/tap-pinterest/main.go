@@ -316,6 +316,11 @@ func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *logging.
 		if err != nil {
 			return err
 		}
+		if cfg != nil {
+			if err := markScopes(c.Context, cfg, cat, log, redact); err != nil {
+				return err
+			}
+		}
 		b, err := json.MarshalIndent(cat, "", "  ")
 		if err != nil {
 			return err
@@ -334,22 +339,10 @@ func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *logging.
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
-	opts := cfg.ClientOptions()
-	if cfg.RefreshTokenFile != "" {
-		tok, err := tap.LoadRefreshTokenFile(cfg.RefreshTokenFile)
-		if err != nil {
-			return err
-		}
-		if tok != "" {
-			redact.Add(tok)
-			opts.FileRefreshToken = tok
-			log.Info("using the newest refresh token, kept in refresh_token_file", "file", cfg.RefreshTokenFile)
-		}
+	client, err := newClient(cfg, log, redact, 0)
+	if err != nil {
+		return err
 	}
-	redact.AddBasic(cfg.ClientID, cfg.ClientSecret)
-	redact.Add(cfg.RefreshToken)
-	opts.RetryBase = retryBase
-	client := pinterest.NewClient(opts, log, redact)
 	if c.Bool("test") {
 		return tap.Check(c.Context, client, log)
 	}
@@ -428,6 +421,60 @@ func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *logging.
 	}
 	log.Info(fmt.Sprintf("sync finished in %s: %d records%s, %d requests, %d retries%s", time.Since(start).Round(time.Millisecond), total, detail, reqs, retries, unread))
 	return err
+}
+
+// newClient builds the Pinterest client of a config, starting from the
+// newest refresh token kept in refresh_token_file. maxWait > 0 caps the
+// retries (discovery's one token request).
+func newClient(cfg *tap.Config, log *slog.Logger, redact *logging.Redactor, maxWait time.Duration) (*pinterest.Client, error) {
+	fileToken := ""
+	if cfg.RefreshTokenFile != "" {
+		tok, err := tap.LoadRefreshTokenFile(cfg.RefreshTokenFile)
+		if err != nil {
+			return nil, err
+		}
+		if tok != "" {
+			redact.Add(tok)
+			fileToken = tok
+			log.Info("using the newest refresh token, kept in refresh_token_file", "file", cfg.RefreshTokenFile)
+		}
+	}
+	redact.AddBasic(cfg.ClientID, cfg.ClientSecret)
+	redact.Add(cfg.RefreshToken)
+	opts := cfg.ClientOptions()
+	opts.FileRefreshToken = fileToken
+	opts.RetryBase = retryBase
+	if maxWait > 0 {
+		opts.MaxRetryWait = maxWait
+	}
+	return pinterest.NewClient(opts, log, redact), nil
+}
+
+// markScopes asks the token endpoint which scopes the token holds (one
+// request, only with refresh_token_file set, so that a rotated refresh token
+// is kept) and marks the streams it may not read not selected by default.
+// Any failure leaves the catalog as it is, with a warning.
+func markScopes(ctx context.Context, cfg *tap.Config, cat *catalog.Catalog, log *slog.Logger, redact *logging.Redactor) error {
+	if cfg.RefreshTokenFile == "" {
+		log.Info("discovery did not check the token's OAuth scopes (that takes refresh_token_file, to keep the refresh token Pinterest may rotate); a selected stream whose scope the token lacks stops the run")
+		return nil
+	}
+	client, err := newClient(cfg, log, redact, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := client.Authenticate(ctx); err != nil {
+		log.Warn(fmt.Sprintf("discovery could not ask Pinterest which OAuth scopes the token holds (%v); every stream keeps its default selection", err))
+		return nil
+	}
+	if held, ok := client.Scopes(); ok {
+		if line := tap.MarkScopes(cat, held); line != "" {
+			log.Warn("streams " + line)
+		}
+	}
+	return nil
 }
 
 func unwrapPath(err error) error {

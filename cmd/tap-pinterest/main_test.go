@@ -378,3 +378,48 @@ func TestDeadTokenInFileFallsBack(t *testing.T) {
 		t.Errorf("secrets %v printed:\n%s", s, r.stderr)
 	}
 }
+
+// --discover with credentials and refresh_token_file asks the token endpoint
+// for the token's scopes and marks the streams it may not read not selected
+// by default, saying why in their metadata and on stderr.
+func TestDiscoverMarksMissingScopes(t *testing.T) {
+	t.Parallel()
+	srv := fixtures.NewServer(fixtures.NewDataset(1, fixtures.Small, time.Now()), fixtures.Options{})
+	defer srv.Close()
+	srv.SetTokenScope("ads:read boards:read pins:read user_accounts:read")
+	dir := t.TempDir()
+	cfg := write(t, dir, "c.json", demoConfig(srv.URL(), `,"refresh_token_file":"`+filepath.Join(dir, "rt")+`"`))
+	r := runTap(t, nil, "--config", cfg, "--discover")
+	if r.code != 0 || !strings.Contains(r.stderr, "catalogs (catalogs:read)") {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	cat, err := catalog.Parse([]byte(r.stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range cat.Streams {
+		root := e.Metadata[0].Metadata
+		lacks := strings.HasPrefix(e.TapStreamID, "catalogs")
+		if root[catalog.SelectedByDefault] != !lacks || (root[tap.MissingScopesKey] != nil) != lacks {
+			t.Errorf("%s: %v", e.TapStreamID, root)
+		}
+	}
+	if calls := srv.CountByOp(); len(calls) != 1 || calls["oauth/token"] != 1 {
+		t.Errorf("discovery made %v calls; want one token request", calls)
+	}
+	// That catalog with catalogs selected: exit 1 before any output, one line.
+	for i := range cat.Streams {
+		cat.Streams[i].Metadata[0].Metadata[catalog.Selected] = cat.Streams[i].TapStreamID == "catalogs"
+	}
+	b, _ := json.Marshal(cat)
+	r = runTap(t, nil, "--config", cfg, "--catalog", write(t, dir, "cat.json", string(b)))
+	if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "CRITICAL the catalog selects streams this token may not read: catalogs need the OAuth scope catalogs:read") {
+		t.Errorf("exit %d, stdout %q\n%s", r.code, r.stdout, r.stderr)
+	}
+	// Without refresh_token_file, discovery stays offline.
+	srv.Reset()
+	plain := write(t, dir, "p.json", demoConfig(srv.URL(), ""))
+	if r := runTap(t, nil, "--config", plain, "--discover"); r.code != 0 || len(srv.CountByOp()) != 0 {
+		t.Errorf("exit %d, calls %v", r.code, srv.CountByOp())
+	}
+}

@@ -26,10 +26,11 @@ type tokens struct {
 	clientID     string
 	clientSecret string
 
-	mu          sync.Mutex // serialises refreshes; guards access, refreshedAt and keep
+	mu          sync.Mutex // serialises refreshes; guards access, refreshedAt, keep and scope
 	access      *oauth2.Token
 	refreshedAt time.Time
 	keep        *keeper
+	scope       string // the scopes the token endpoint last said the token holds
 }
 
 // minRefreshInterval is the least time between two refreshes that no 401
@@ -58,7 +59,17 @@ func (t *tokens) token(ctx context.Context) (*oauth2.Token, error) {
 		return nil, err
 	}
 	t.access, t.refreshedAt = tok, time.Now()
+	if sc, _ := tok.Extra("scope").(string); sc != "" {
+		t.scope = sc
+	}
 	return tok, nil
+}
+
+// scopes returns the scopes the token endpoint listed ("" = it did not say).
+func (t *tokens) scopes() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.scope
 }
 
 // invalidate drops the access token that Pinterest just refused, unless
@@ -84,6 +95,7 @@ type tokenResponse struct {
 	RefreshToken          string `json:"refresh_token"`
 	RefreshTokenExpiresAt int64  `json:"refresh_token_expires_at"`
 	RefreshTokenExpiresIn int64  `json:"refresh_token_expires_in"`
+	Scope                 string `json:"scope"`
 }
 
 // grant is an oauth2.TokenSource: Pinterest's refresh-token grant
@@ -130,7 +142,7 @@ func (g *grant) Token() (*oauth2.Token, error) {
 		d := time.Duration(min(max(tr.ExpiresIn, minExpiresIn), maxExpiresIn)) * time.Second
 		tok.Expiry = time.Now().Add(d - min(time.Minute, d/2))
 	}
-	return tok.WithExtra(map[string]any{"refresh_token_expires_at": tr.RefreshTokenExpiresAt}), nil
+	return tok.WithExtra(map[string]any{"refresh_token_expires_at": tr.RefreshTokenExpiresAt, "scope": tr.Scope}), nil
 }
 
 // keeper keeps the newest refresh token. Pinterest rotates them

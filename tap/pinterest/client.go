@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -146,6 +147,15 @@ func (c *Client) Get(ctx context.Context, r Request) (*Reply, error) {
 func (c *Client) Authenticate(ctx context.Context) error {
 	_, err := c.tokens.token(ctx)
 	return err
+}
+
+// Scopes returns the OAuth scopes the token holds, as the token endpoint
+// listed them (space- or comma-separated); known is false before
+// Authenticate or when the endpoint did not say.
+func (c *Client) Scopes() (scopes []string, known bool) {
+	sc := c.tokens.scopes()
+	scopes = strings.FieldsFunc(sc, func(r rune) bool { return r == ' ' || r == ',' })
+	return scopes, len(scopes) > 0
 }
 
 // Stats returns how many HTTP requests were sent (token requests included)

@@ -168,6 +168,8 @@ var nestedNonStringIDs = map[string]bool{
 	"ads.quiz_pin_data.questions[].options[].id":            true,
 	"ads.quiz_pin_data.results[].result_id":                 true,
 	"ads.quiz_pin_data.tie_breaker_custom_result.result_id": true,
+	// an advertiser's own product ids inside an audience rule's event data, as the advertiser sent them
+	"audiences.rule.event_data.line_items.product_id": true,
 }
 
 // SpecCandidates are the places, relative to the repository root, where the
@@ -727,7 +729,10 @@ func checkIDs(stream string, n *node, path string, top bool) error {
 		if !top {
 			p = path + "." + k
 		}
-		if isIDName(k) && c.Type != "string" && (top || !nestedNonStringIDs[stream+"."+p]) {
+		idList := c.Type == "array" && c.Items != nil && c.Items.Type == "string" // audiences' rule.ad_id: a list of ids
+		// product groups' filters.all_of[].CREATIVE_ASSETS_ID: a criterion on an id, an object
+		criterion := !top && c.Type == "object"
+		if isIDName(k) && c.Type != "string" && !idList && !criterion && (top || !nestedNonStringIDs[stream+"."+p]) {
 			return fmt.Errorf("id property %s is %q in the spec, not string", p, c.Type)
 		}
 		if err := checkIDs(stream, c, p, false); err != nil {
