@@ -95,6 +95,8 @@ func TestBadInput(t *testing.T) {
 		{"bad log level", []string{"--config", good, "--log-level", "loud"}, nil, 2, "--log-level"},
 		{"setting typo", []string{"--config", write(t, dir, "typo.json", `{"client_id":"a","client_secert":"zzzzzzzz","refresh_token":"yyyyyyyy"}`)}, nil, 2, `unknown setting "client_secert": did you mean client_secret?`},
 		{"catalog of another tap", []string{"--config", good, "--catalog", write(t, dir, "other.json", `{"streams":[{"tap_stream_id":"orders","stream":"orders","schema":{},"metadata":[]},{"tap_stream_id":"board","stream":"board","schema":{},"metadata":[]}]}`)}, nil, 2, `"orders", "board" (did you mean boards?)`},
+		{"selected not a boolean", []string{"--config", good, "--catalog", write(t, dir, "sel.json", `{"streams":[{"tap_stream_id":"boards","schema":{},"metadata":[{"breadcrumb":[],"metadata":{"selected":"yes"}}]}]}`)}, nil, 2, `stream boards: "selected" is "yes", not a boolean; write true or false`},
+		{"field selected not a boolean", []string{"--config", good, "--catalog", write(t, dir, "sel2.json", `{"streams":[{"tap_stream_id":"boards","schema":{},"metadata":[{"breadcrumb":["properties","name"],"metadata":{"selected":1}}]}]}`)}, nil, 2, `stream boards, breadcrumb properties.name: "selected" is 1`},
 		{"bad about format", []string{"--about", "--format", "yaml"}, nil, 2, "--format"},
 		{"bad test value", []string{"--config", good, "--test=foo"}, nil, 2, "--test=foo: --test takes no value, or =all"},
 	}
