@@ -82,7 +82,7 @@ func main() {
 	// of killing the process, so the tap can say that the target is gone.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP) // SIGHUP: the terminal or SSH session closed
 	ctx, cancel := context.WithCancel(context.Background())
 	var got atomic.Value
 	go func() {
