@@ -87,6 +87,11 @@ func NewSyncer(cfg *Config, client *pinterest.Client, log *slog.Logger, sel *Sel
 		if err != nil {
 			return nil, err
 		}
+		if p.selected && !p.fullTable {
+			if err := state.checkFuture(p.s, now); err != nil {
+				return nil, err
+			}
+		}
 		s.plans[p.s.Name] = p
 		s.order = append(s.order, p)
 		if p.s.Gives != "" {

@@ -401,6 +401,10 @@ func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *logging.
 	}
 	syncer, err := tap.NewSyncer(cfg, client, log, sel, state, tap.Options{})
 	if err != nil {
+		var ue *tap.UsageError
+		if errors.As(err, &ue) && c.String("state") != "" {
+			return &tap.UsageError{Msg: strings.Replace(ue.Msg, "state:", "state file "+c.String("state")+":", 1)}
+		}
 		return err
 	}
 	start := time.Now()

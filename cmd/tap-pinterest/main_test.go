@@ -91,6 +91,8 @@ func TestBadInput(t *testing.T) {
 		{"bad catalog", []string{"--config", good, "--catalog", write(t, dir, "cat2.json", `{"streams": 1}`)}, nil, 2, "cat2.json"},
 		{"properties alias", []string{"--config", good, "--properties", write(t, dir, "cat3.json", `[]`)}, nil, 2, "cat3.json"},
 		{"bad state", []string{"--config", good, "--state", write(t, dir, "state.json", `{"bookmarks":{"ads":{"partitions":[{"context":{"ad_account_id":"1"},"replication_key_value":"x"}]}}}`)}, nil, 2, "state.json: bookmarks.ads"},
+		{"bookmark in the future", []string{"--config", good, "--state", write(t, dir, "future.json", `{"bookmarks":{"user_account_analytics":{"replication_key":"date","replication_key_value":"2999-01-01"}}}`)}, nil, 2, "future.json: bookmarks.user_account_analytics: date 2999-01-01 is in the future"},
+		{"partition bookmark in the future", []string{"--config", good, "--state", write(t, dir, "future2.json", `{"bookmarks":{"campaigns":{"partitions":[{"context":{"ad_account_id":"7"},"replication_key":"updated_time","replication_key_value":4102444800}]}}}`)}, nil, 2, "bookmarks.campaigns partition ad account 7: updated_time 4102444800 is in the future"},
 		{"state not json", []string{"--config", good, "--state", write(t, dir, "state2.json", `nope`)}, nil, 2, "state2.json is not a JSON object"},
 		{"bad log level", []string{"--config", good, "--log-level", "loud"}, nil, 2, "--log-level"},
 		{"setting typo", []string{"--config", write(t, dir, "typo.json", `{"client_id":"a","client_secert":"zzzzzzzz","refresh_token":"yyyyyyyy"}`)}, nil, 2, `unknown setting "client_secert": did you mean client_secret?`},
