@@ -72,6 +72,7 @@ type runOpts struct {
 	catalog    *catalog.Catalog
 	state      *State
 	ctx        context.Context
+	baseURL    string // a hostile server in front of the fake, instead of the fake's own URL
 }
 
 // runSync runs one sync in-process and checks the Singer rules on its output:
@@ -81,7 +82,11 @@ func runSync(t *testing.T, srv *fixtures.Server, o runOpts) syncResult {
 	t.Helper()
 	dir := t.TempDir()
 	// Tests do not wait for Pinterest's real rate limits (the pacing has tests of its own).
-	body := fixtures.DemoConfig(srv.URL(), `,"rate_limit_ads_analytics":60000,"rate_limit_ads_read":60000,"rate_limit_org_read":60000,"rate_limit_org_analytics":60000`+o.config)
+	base := srv.URL()
+	if o.baseURL != "" {
+		base = o.baseURL
+	}
+	body := fixtures.DemoConfig(base, `,"rate_limit_ads_analytics":60000,"rate_limit_ads_read":60000,"rate_limit_org_read":60000,"rate_limit_org_analytics":60000`+o.config)
 	p := filepath.Join(dir, "config.json")
 	if !o.allColumns && !strings.Contains(o.config, "analytics_columns") {
 		body = strings.TrimSuffix(body, "}") + fewColumns + "}"

@@ -1,0 +1,99 @@
+package tap
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tap-pinterest/tap-pinterest/fixtures"
+)
+
+// These tests put a misbehaving server in front of the fake: it answers
+// some requests itself and forwards the rest (the token endpoint, other
+// streams) to the fake.
+
+// hostile starts a server that answers a request with route when route
+// returns true, and forwards it to the fake otherwise. It returns the
+// base_url to configure.
+func hostile(t *testing.T, srv *fixtures.Server, route func(w http.ResponseWriter, r *http.Request) bool) string {
+	t.Helper()
+	u, err := url.Parse(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: u.Scheme, Host: u.Host})
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !route(w, r) {
+			proxy.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL + u.Path
+}
+
+// TestEndlessPagination: a server that repeats a bookmark, cycles, or sends
+// empty pages that each name a next page must not be read forever: the
+// listing stops with an error naming the endpoint, after a bounded number
+// of requests, and the run fails.
+func TestEndlessPagination(t *testing.T) {
+	t.Parallel()
+	page := func(items, next string) string { return fmt.Sprintf(`{"items":[%s],"bookmark":%q}`, items, next) }
+	board := func(id string) string { return fmt.Sprintf(`{"id":%q,"name":"b%s","privacy":"PUBLIC"}`, id, id) }
+	cases := []struct {
+		name  string
+		pages func(bookmark string, n int64) string // the answer to the nth request, with its bookmark
+		want  string
+		most  int64 // requests to the listing at most
+	}{
+		{"repeated bookmark", func(bm string, _ int64) string {
+			if bm == "" {
+				return page(board("1"), "A")
+			}
+			return page(board("2"), "A")
+		}, `page 2 names bookmark "A" as the next page, which page 1 already named`, 2},
+		{"cycle", func(bm string, _ int64) string {
+			switch bm {
+			case "":
+				return page(board("1"), "A")
+			case "A":
+				return page(board("2"), "B")
+			}
+			return page(board("3"), "A")
+		}, `page 3 names bookmark "A" as the next page, which page 1 already named`, 3},
+		{"empty pages", func(_ string, n int64) string {
+			return page("", fmt.Sprintf("p%d", n))
+		}, "20 pages in a row without any item", maxEmptyPages},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newFake(t, fixtures.Small, fixtures.Options{})
+			var calls atomic.Int64
+			base := hostile(t, srv, func(w http.ResponseWriter, r *http.Request) bool {
+				if !strings.HasSuffix(r.URL.Path, "/boards") {
+					return false
+				}
+				n := calls.Add(1)
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(tc.pages(r.URL.Query().Get("bookmark"), n)))
+				return true
+			})
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			res := runSync(t, srv, runOpts{baseURL: base, catalog: onlyStreams(t, "boards"), ctx: ctx})
+			if res.err == nil || !strings.Contains(res.err.Error(), "GET /boards: pagination does not end: "+tc.want) {
+				t.Fatalf("want an error naming the endpoint and %q, got %v", tc.want, res.err)
+			}
+			if ctx.Err() != nil || calls.Load() > tc.most {
+				t.Errorf("%d requests to the listing, want at most %d", calls.Load(), tc.most)
+			}
+		})
+	}
+}
