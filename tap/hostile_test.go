@@ -97,3 +97,41 @@ func TestEndlessPagination(t *testing.T) {
 		})
 	}
 }
+
+// TestBadValuesOverHTTP: a page with invalid UTF-8, values of the wrong type and duplicate keys becomes records that are
+// valid UTF-8 JSON matching their schema, with one warning per field.
+func TestBadValuesOverHTTP(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{})
+	objs := []string{
+		"{\"id\":\"1\",\"name\":\"caf\xe9\",\"pin_count\":1e999,\"created_at\":1700000000,\"owner\":{\"username\":\"\xff\"}}",
+		"{\"id\":\"2\",\"name\":\"\xfe\",\"name\":\"again\",\"pin_count\":\"7\",\"follower_count\":3.0,\"is_ads_only\":\"false\"}",
+		`{"id":{"nested":"object"},"name":"no usable id"}`,
+	}
+	base := hostile(t, srv, func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/boards") {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"items":[` + strings.Join(objs, ",") + `],"bookmark":null}`))
+		return true
+	})
+	res := runSync(t, srv, runOpts{baseURL: base, catalog: onlyStreams(t, "boards"), config: `,"max_retry_wait_seconds":5`})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	got := string(res.records["boards"][0]) + "\n" + string(res.records["boards"][1])
+	for _, want := range []string{`"name":"caf` + "\uFFFD" + `"`, `"pin_count":null`, `"created_at":null`, `"owner":{"username":"` + "\uFFFD" + `"}`, `"name":"` + "\uFFFD" + `"`, `"pin_count":7`, `"follower_count":3`, `"is_ads_only":false`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("records lack %s:\n%s", want, got)
+		}
+	}
+	if len(res.records["boards"]) != 2 {
+		t.Errorf("%d records, want 2 (the object whose id is an object is skipped)", len(res.records["boards"]))
+	}
+	for _, w := range []string{"boards: field name: text that is not valid UTF-8", "boards: field owner: text that is not valid UTF-8", "boards: field pin_count: a value that is not an integer (e.g. 1e999)", "boards: field created_at: a value that is not a date-time", "boards: field name: sent twice", "boards: field id: a value that is not a string", "an object without its key properties"} {
+		if n := strings.Count(res.logs, w); n != 1 {
+			t.Errorf("%d warnings %q, want 1:\n%s", n, w, res.logs)
+		}
+	}
+}

@@ -100,6 +100,11 @@ func NewSyncer(cfg *Config, client *pinterest.Client, log *slog.Logger, sel *Sel
 	}
 	s.linkChildren()
 	s.out = newOutput(state.clone(), log) // the caller's state is never modified
+	for _, p := range s.order {
+		if p.conf != nil {
+			p.conf.warn = s.out.warn
+		}
+	}
 	return s, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xeipuuv/gojsonschema"
 
@@ -133,8 +134,8 @@ func runSync(t *testing.T, srv *fixtures.Server, o runOpts) syncResult {
 			Value         json.RawMessage `json:"value"`
 			TimeExtracted string          `json:"time_extracted"`
 		}
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("line %d is not JSON: %v: %s", res.lines, err, sc.Bytes())
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil || !utf8.Valid(sc.Bytes()) {
+			t.Fatalf("line %d is not JSON text (UTF-8): %v: %q", res.lines, err, sc.Bytes())
 		}
 		last = m.Type
 		switch m.Type {
