@@ -1,12 +1,16 @@
 package tap
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -133,5 +137,148 @@ func TestBadValuesOverHTTP(t *testing.T) {
 		if n := strings.Count(res.logs, w); n != 1 {
 			t.Errorf("%d warnings %q, want 1:\n%s", n, w, res.logs)
 		}
+	}
+}
+
+// peakHeap runs f and returns the most heap in use while it ran, sampled.
+func peakHeap(f func()) uint64 {
+	runtime.GC()
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	go func() {
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	f()
+	close(done)
+	return peak.Load()
+}
+
+// endless writes prefix, then unit until the client goes away.
+func endless(w io.Writer, prefix, unit string) {
+	_, _ = io.WriteString(w, prefix)
+	chunk := []byte(strings.Repeat(unit, (64<<10)/len(unit)))
+	for {
+		if _, err := w.Write(chunk); err != nil {
+			return
+		}
+	}
+}
+
+// TestHostileBodies: an endless body and a gzip bomb fail the stream that
+// asked, with an error naming it, while the heap stays far below 64 MB (the
+// tests run alone, not in parallel, so that the heap is theirs).
+func TestHostileBodies(t *testing.T) {
+	cases := []struct {
+		name  string
+		serve func(w http.ResponseWriter)
+	}{
+		{"endless body", func(w http.ResponseWriter) {
+			endless(w, `{"items":[`, `{"id":"1","name":"again and again"},`)
+		}},
+		{"one huge string", func(w http.ResponseWriter) {
+			_, _ = io.WriteString(w, `{"items":[{"id":"1","name":"`)
+			chunk := []byte(strings.Repeat("a", 64<<10))
+			for range 1600 { // 100 MiB
+				_, _ = w.Write(chunk)
+			}
+			_, _ = io.WriteString(w, `"}],"bookmark":null}`)
+		}},
+		{"gzip bomb", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Encoding", "gzip")
+			zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+			endless(zw, `{"items":[`, "          ")
+			_ = zw.Close()
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newFake(t, fixtures.Small, fixtures.Options{})
+			base := hostile(t, srv, func(w http.ResponseWriter, r *http.Request) bool {
+				if !strings.HasSuffix(r.URL.Path, "/boards") {
+					return false
+				}
+				w.Header().Set("Content-Type", "application/json")
+				tc.serve(w)
+				return true
+			})
+			var res syncResult
+			peak := peakHeap(func() {
+				res = runSync(t, srv, runOpts{baseURL: base, catalog: onlyStreams(t, "boards"), config: `,"max_retry_wait_seconds":5`})
+			})
+			want := "stream boards: GET /boards: the response is larger than 256 MiB (decompressed)"
+			if tc.name == "one huge string" {
+				want = "stream boards: GET /boards: the response holds a single JSON value larger than 4 MiB"
+			}
+			if res.err == nil || !strings.Contains(res.err.Error(), want) {
+				t.Fatalf("want an error with %q, got %v", want, res.err)
+			}
+			if peak > 64<<20 {
+				t.Errorf("peak heap %d MiB, want < 64", peak>>20)
+			}
+			t.Logf("peak heap %.1f MiB", float64(peak)/(1<<20))
+		})
+	}
+}
+
+var filler = strings.Repeat("a long description ", 50)
+
+// boardsPage is a page of n boards, ids from 1, the last one cut short
+// when broken.
+func boardsPage(n int, broken bool) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"items":[`)
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"id":"%d","name":"board number %d","privacy":"PUBLIC","pin_count":%d,"description":%q}`, i, i, i%1000, filler)
+	}
+	if broken {
+		b.Truncate(b.Len() - 3)
+	}
+	b.WriteString(`],"bookmark":null}`)
+	return b.Bytes()
+}
+
+// TestLargeBodyIsStreamed: a page too large for memory is spooled and read
+// as a stream: every record arrives once, even when the first answer was
+// broken near its end (it is retried, and nothing of it was emitted).
+func TestLargeBodyIsStreamed(t *testing.T) {
+	t.Parallel()
+	const n = 25_000 // about 25 MB: more than the 16 MiB a body may take in memory
+	good, bad := boardsPage(n, false), boardsPage(n, true)
+	srv := newFake(t, fixtures.Small, fixtures.Options{})
+	var calls atomic.Int32
+	base := hostile(t, srv, func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/boards") {
+			return false
+		}
+		body := good
+		if calls.Add(1) == 1 {
+			body = bad
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+		return true
+	})
+	res := runSync(t, srv, runOpts{baseURL: base, catalog: onlyStreams(t, "boards")})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	got := keys(t, "boards", res.records["boards"])
+	_, _, dups := fixtures.DiffKeys(got, got)
+	if len(got) != n || len(dups) > 0 || calls.Load() != 2 {
+		t.Errorf("%d records (%d duplicated) from %d requests; want %d from 2", len(got), len(dups), calls.Load(), n)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/tap-pinterest/tap-pinterest/tap/pinterest"
 )
 
 // listing is one run of a list stream for one parent context: the pager
@@ -75,9 +77,9 @@ func (l *listing) pages(ctx context.Context) error {
 		var next string
 		var items []map[string]string
 		objects := 0
-		err := l.s.get(ctx, l.p, path, q, func(body []byte) error {
+		err := l.s.get(ctx, l.p, path, q, func(rep *pinterest.Reply) error {
 			var err error
-			next, err = shapes[l.p.s.Shape](body, func(b []byte, at int) (int, error) {
+			next, err = shapes[l.p.s.Shape].read(rep, func(b []byte, at int) (int, error) {
 				objects++
 				return l.item(ctx, b, at, &items)
 			})
