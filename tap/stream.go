@@ -121,4 +121,3 @@ func (w *walker) skip() error {
 		}
 	}
 }
-
