@@ -256,7 +256,7 @@ func boardsPage(n int, broken bool) []byte {
 // broken near its end (it is retried, and nothing of it was emitted).
 func TestLargeBodyIsStreamed(t *testing.T) {
 	t.Parallel()
-	const n = 25_000 // about 25 MB: more than the 16 MiB a body may take in memory
+	const n = 20_000 // about 21 MB: more than the 16 MiB a body may take in memory
 	good, bad := boardsPage(n, false), boardsPage(n, true)
 	srv := newFake(t, fixtures.Small, fixtures.Options{})
 	var calls atomic.Int32

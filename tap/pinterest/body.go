@@ -23,7 +23,8 @@ import (
 const (
 	// DefaultMaxBody is the most a success body may hold, decompressed.
 	DefaultMaxBody = 256 << 20
-	// memBody is the most one body takes in memory.
+	// memBody is the most one body takes in memory (a power of two, the
+	// size class of its recycled buffer).
 	memBody = 16 << 20
 	// errBody is the most of an error body read (its message is capped further).
 	errBody = 64 << 10
