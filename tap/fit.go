@@ -83,28 +83,11 @@ var kindName = map[kind]string{
 // fitKind appends val as a value of kind k, or reports that it cannot.
 func fitKind(dst []byte, k kind, val []byte) ([]byte, bool) {
 	c := val[0]
-	isStr, isNum := c == '"', c == '-' || (c >= '0' && c <= '9')
 	switch k {
-	case stringKind:
-		if isNum || c == 't' || c == 'f' { // a numeric id must stay text; "true" loses nothing
-			return append(append(append(dst, '"'), val...), '"'), true
-		}
-		return append(dst, val...), isStr
-	case dateTimeKind:
-		s, ok := jsonscan.StringValue(val)
-		if !isStr || !ok {
-			return dst, false
-		}
-		t, ok := parseDateTime(s)
-		if !ok {
-			return dst, false
-		}
-		dst = append(dst, '"')
-		return append(t.AppendFormat(dst, singer.TimeLayout), '"'), true
-	case dateKind:
-		return append(dst, val...), isStr
+	case stringKind, dateTimeKind, dateKind:
+		return fitString(dst, k, val)
 	case integerKind, numberKind:
-		return fitNumber(dst, k, val, isStr)
+		return fitNumber(dst, k, val)
 	case booleanKind:
 		switch string(val) {
 		case "true", `"true"`, "1", `"1"`:
@@ -121,23 +104,41 @@ func fitKind(dst []byte, k kind, val []byte) ([]byte, bool) {
 	return append(dst, val...), true
 }
 
-// fitNumber appends a number (or a string holding one) as a finite number,
-// and for an integer column as an integer, when that is exact.
-func fitNumber(dst []byte, k kind, val []byte, isStr bool) ([]byte, bool) {
-	num := val
-	if isStr {
-		num = val[1 : len(val)-1]
-		if len(num) == 0 || !jsonscan.Valid(num) || (num[0] != '-' && (num[0] < '0' || num[0] > '9')) {
+// fitString appends a value of a string column.
+func fitString(dst []byte, k kind, val []byte) ([]byte, bool) {
+	c := val[0]
+	isStr := c == '"'
+	switch k {
+	case stringKind:
+		if isNumber(val) || c == 't' || c == 'f' { // a numeric id must stay text; "true" loses nothing
+			return append(append(append(dst, '"'), val...), '"'), true
+		}
+		return append(dst, val...), isStr
+	case dateTimeKind:
+		s, ok := jsonscan.StringValue(val)
+		if !isStr || !ok {
 			return dst, false
 		}
-	} else if c := val[0]; c != '-' && (c < '0' || c > '9') {
+		t, ok := parseDateTime(s)
+		if !ok {
+			return dst, false
+		}
+		dst = append(dst, '"')
+		return append(t.AppendFormat(dst, singer.TimeLayout), '"'), true
+	}
+	return append(dst, val...), isStr
+}
+
+func isNumber(v []byte) bool { return len(v) > 0 && (v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) }
+
+// fitNumber appends a number (or a string holding one) as a finite number,
+// and for an integer column as an integer, when that is exact.
+func fitNumber(dst []byte, k kind, val []byte) ([]byte, bool) {
+	num, ok := numberText(val)
+	if !ok {
 		return dst, false
 	}
-	exp, dot := false, false
-	for _, b := range num {
-		exp = exp || b == 'e' || b == 'E'
-		dot = dot || b == '.'
-	}
+	exp, dot := numberForm(num)
 	if k == numberKind && !exp && len(num) < 300 {
 		return append(dst, num...), true // finite without parsing: the hot path of analytics
 	}
@@ -155,6 +156,24 @@ func fitNumber(dst []byte, k kind, val []byte, isStr bool) ([]byte, bool) {
 		return dst, false
 	}
 	return strconv.AppendInt(dst, int64(f), 10), true
+}
+
+// numberText returns the JSON number in val, or in the string val.
+func numberText(val []byte) ([]byte, bool) {
+	if val[0] != '"' {
+		return val, isNumber(val)
+	}
+	num := val[1 : len(val)-1]
+	return num, isNumber(num) && jsonscan.Valid(num)
+}
+
+// numberForm says whether a number has an exponent and a fraction.
+func numberForm(num []byte) (exp, dot bool) {
+	for _, b := range num {
+		exp = exp || b == 'e' || b == 'E'
+		dot = dot || b == '.'
+	}
+	return exp, dot
 }
 
 // clean makes the value appended at dst[from:] JSON text every target

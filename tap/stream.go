@@ -55,28 +55,9 @@ func (w *walker) value(path []string, top bool) error {
 	if tok != json.Delim('{') {
 		return errNotArray // as jsonscan.Member of a non-object finds nothing
 	}
-	found := false
-	for w.dec.More() {
-		key, err := w.dec.Token()
-		if err != nil {
-			return err
-		}
-		switch {
-		case key == path[0] && !found:
-			found = true
-			if err := w.value(path[1:], false); err != nil {
-				return err
-			}
-		case top && key == w.bookmark && w.bookmark != "":
-			if err := w.dec.Decode(&w.raw); err != nil {
-				return err
-			}
-			w.next, _ = jsonscan.StringValue(w.raw)
-		default:
-			if err := w.skip(); err != nil {
-				return err
-			}
-		}
+	found, err := w.members(path, top)
+	if err != nil {
+		return err
 	}
 	if _, err := w.dec.Token(); err != nil { // '}'
 		return err
@@ -85,6 +66,32 @@ func (w *walker) value(path []string, top bool) error {
 		return errNotArray
 	}
 	return nil
+}
+
+// members reads the members of an object whose '{' was read, descending
+// into path[0]; found says it was there.
+func (w *walker) members(path []string, top bool) (found bool, err error) {
+	for w.dec.More() {
+		key, err := w.dec.Token()
+		if err != nil {
+			return found, err
+		}
+		switch {
+		case key == path[0] && !found:
+			found = true
+			err = w.value(path[1:], false)
+		case top && key == w.bookmark && w.bookmark != "":
+			if err = w.dec.Decode(&w.raw); err == nil {
+				w.next, _ = jsonscan.StringValue(w.raw)
+			}
+		default:
+			err = w.skip()
+		}
+		if err != nil {
+			return found, err
+		}
+	}
+	return found, nil
 }
 
 // elements visits the elements of the array whose '[' was read.
