@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Catalog is a Singer catalog: {"streams": [...]}.
@@ -76,8 +77,32 @@ func Parse(b []byte) (*Catalog, error) {
 		}
 		seen[id] = true
 		c.Streams[i].TapStreamID = id
+		if err := checkFlags(id, e.Metadata); err != nil {
+			return nil, err
+		}
 	}
 	return &c, nil
+}
+
+// checkFlags rejects a "selected" or "selected-by-default" that is neither
+// a boolean nor the string "true" or "false": read as absent, it would
+// silently select or drop a stream or field the user meant otherwise.
+func checkFlags(stream string, md []MetadataEntry) error {
+	for _, m := range md {
+		for _, key := range []string{Selected, SelectedByDefault} {
+			v, present := m.Metadata[key]
+			if _, ok := boolValue(m.Metadata, key); !present || ok {
+				continue
+			}
+			where := "stream " + stream
+			if len(m.Breadcrumb) > 0 {
+				where += ", breadcrumb " + strings.Join(m.Breadcrumb, ".")
+			}
+			b, _ := json.Marshal(v)
+			return fmt.Errorf("%s: %q is %s, not a boolean; write true or false", where, key, b)
+		}
+	}
+	return nil
 }
 
 // Find returns the entry of a stream, or nil.

@@ -283,11 +283,11 @@ func (s *Syncer) readRows(ctx context.Context, p *plan, path string, q url.Value
 	defer func() { <-s.analytics }()
 	em := s.newEmitter(p)
 	defer em.flush(ctx)
-	return s.get(ctx, p, p.s.Op, path, q, func(body []byte) error {
+	return s.get(ctx, p, p.s.Op, path, q, func(rep *pinterest.Reply) error {
 		if !p.selected {
 			return nil
 		}
-		_, err := shapes[p.s.Shape](body, func(b []byte, at int) (int, error) {
+		_, err := shapes[p.s.Shape].read(rep, func(b []byte, at int) (int, error) {
 			_, end, ok, err := em.conform(b, at, pctx)
 			if ok {
 				em.add(ctx)

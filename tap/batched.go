@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/tap-pinterest/tap-pinterest/tap/pinterest"
 )
 
 // A list read with its parent's ids in batches (keywords of ad groups): each
@@ -70,11 +72,15 @@ func (bl *batchedList) batch(ctx context.Context, ids []string) error {
 
 // pages reads every page of one query and emits the records not seen yet.
 func (bl *batchedList) pages(ctx context.Context, q url.Values) error {
-	for {
+	seen := map[string]int{}
+	empty := 0
+	for page := 1; ; page++ {
 		var next string
-		err := bl.s.get(ctx, bl.p, bl.p.s.Op, bl.path, q, func(body []byte) error {
+		objects := 0
+		err := bl.s.get(ctx, bl.p, bl.p.s.Op, bl.path, q, func(rep *pinterest.Reply) error {
 			var err error
-			next, err = shapes[bl.p.s.Shape](body, func(b []byte, at int) (int, error) {
+			next, err = shapes[bl.p.s.Shape].read(rep, func(b []byte, at int) (int, error) {
+				objects++
 				it, end, ok, err := bl.em.conform(b, at, bl.pctx)
 				if ok && bl.p.selected && (it.id == "" || !bl.seen[it.id]) {
 					bl.seen[it.id] = true
@@ -91,6 +97,15 @@ func (bl *batchedList) pages(ctx context.Context, q url.Values) error {
 		if next == "" {
 			return nil
 		}
+		if objects == 0 {
+			empty++
+		} else {
+			empty = 0
+		}
+		if err := checkLoop(bl.path, page, next, seen, empty); err != nil {
+			return err
+		}
+		seen[next] = page
 		q.Set("bookmark", next)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -72,19 +73,30 @@ func (s *Syncer) runList(ctx context.Context, p *plan, pctx map[string]string) e
 	return nil
 }
 
+// maxEmptyPages is how many pages in a row may hold no object yet name a
+// next page before a listing is judged endless.
+const maxEmptyPages = 20
+
 // pages is the pager: it asks for page after page until the bookmark ends.
+// A bookmark already seen in this listing (a repeat or a cycle) or an
+// implausible run of empty pages stops it with a loopError, instead of
+// requesting forever and re-emitting the same records.
 func (l *listing) pages(ctx context.Context) error {
 	q := l.s.query(l.p.s)
 	path, err := expand(l.p.s.Path, l.pctx)
 	if err != nil {
 		return err
 	}
-	for {
+	seen := map[string]int{}
+	empty := 0
+	for page := 1; ; page++ {
 		var next string
 		var items []map[string]string
-		err := l.s.get(ctx, l.p, l.p.s.Op, path, q, func(body []byte) error {
+		objects := 0
+		err := l.s.get(ctx, l.p, l.p.s.Op, path, q, func(rep *pinterest.Reply) error {
 			var err error
-			next, err = shapes[l.p.s.Shape](body, func(b []byte, at int) (int, error) {
+			next, err = shapes[l.p.s.Shape].read(rep, func(b []byte, at int) (int, error) {
+				objects++
 				return l.item(ctx, b, at, &items)
 			})
 			return err
@@ -102,6 +114,15 @@ func (l *listing) pages(ctx context.Context) error {
 		if next == "" {
 			return nil
 		}
+		if objects == 0 {
+			empty++
+		} else {
+			empty = 0
+		}
+		if err := checkLoop(path, page, next, seen, empty); err != nil {
+			return err
+		}
+		seen[next] = page
 		q.Set("bookmark", next)
 	}
 }
@@ -117,6 +138,32 @@ func (l *listing) pagingStopped(err error, q url.Values) bool {
 	l.s.skipped.stopped(fmt.Sprintf("%s: Pinterest stopped paging %s after %d items (HTTP 400: %s); they were synced, the rest is not served by this endpoint: %s",
 		l.p.s.Name, describeContext(l.p.s, l.pctx), l.read, ae.Message, l.p.s.PagingLimitHint))
 	return true
+}
+
+// checkLoop judges the bookmark a page named as its next one.
+func checkLoop(path string, page int, next string, seen map[string]int, empty int) error {
+	if first, ok := seen[next]; ok {
+		return &loopError{fmt.Sprintf("GET %s: pagination does not end: page %d names bookmark %s as the next page, which page %d already named", path, page, clip(next), first)}
+	}
+	if empty >= maxEmptyPages {
+		return &loopError{fmt.Sprintf("GET %s: pagination does not end: %d pages in a row without any item, each naming a next page (the last: bookmark %s)", path, empty, clip(next))}
+	}
+	return nil
+}
+
+// loopError is a listing stopped because its pagination never ends.
+type loopError struct{ msg string }
+
+func (e *loopError) Error() string {
+	return e.msg + "; stopped reading it so as not to request forever or emit the same records again. Its bookmark is held; rerun later, and report it to Pinterest if it persists"
+}
+
+// clip quotes a server's value for a message, at most 40 bytes of it.
+func clip(v string) string {
+	if len(v) > 40 {
+		v = v[:40] + "..."
+	}
+	return strconv.Quote(v)
 }
 
 // item handles one object of a page: its record, its replication key, and
@@ -184,8 +231,8 @@ func (l *listing) getMissing(ctx context.Context) {
 		var items []map[string]string
 		path, err := expand(st.GetOne.Path, map[string]string{st.Gives: id})
 		if err == nil {
-			err = l.s.get(ctx, l.p, st.GetOne.Op, path, nil, func(body []byte) error {
-				_, err := shapes[catalog.Object](body, func(b []byte, at int) (int, error) { return l.item(ctx, b, at, &items) })
+			err = l.s.get(ctx, l.p, st.GetOne.Op, path, nil, func(rep *pinterest.Reply) error {
+				_, err := shapes[catalog.Object].read(rep, func(b []byte, at int) (int, error) { return l.item(ctx, b, at, &items) })
 				return err
 			})
 		}

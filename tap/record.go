@@ -9,21 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/tap/jsonscan"
-	"github.com/tap-pinterest/tap-pinterest/tap/singer"
-)
-
-// action says what happens to one top-level field of a record.
-type action uint8
-
-const (
-	keep     action = iota + 1 // copy the raw value
-	dateTime                   // normalise to RFC 3339 UTC (Pinterest sends naive date-times)
-	str                        // a string column: a number is quoted (ids must stay text)
-	seconds                    // Unix time in seconds or milliseconds: emitted in seconds
 )
 
 // conformer turns one API object into one record of the stream's selected
@@ -43,13 +33,17 @@ type conformer struct {
 	onNew       func(field string) // called once per new field, under mu, before any record carries it
 	mu          sync.Mutex
 	unknown     map[string]int64
+
+	warn   func(string)    // where the warnings about values go (nil: nowhere)
+	warned []atomic.Uint32 // per field: the problems already warned of
 }
 
 type addField struct{ field, ctxKey string }
 
 // field is what the conformer knows of one schema property.
 type field struct {
-	a   action
+	k   kind
+	idx int  // the field's number, for finding a key sent twice
 	key bool // a key property
 	id  bool // "id": the item's id
 	rep bool // the replication key
@@ -73,17 +67,12 @@ func newConformer(s *catalog.Stream, schema []byte, deselected ...string) (*conf
 	}
 	c := &conformer{stream: s.Name, fields: map[string]field{}, keys: s.KeyProperties}
 	for name, p := range doc.Properties {
-		a := keep
-		switch {
-		case p.Format == "date-time":
-			a = dateTime
-		case bytes.Contains(p.Type, []byte(`"string"`)) && p.Format == "":
-			a = str
-		}
+		c.fields[name] = field{k: kindOf(p.Type, p.Format), idx: len(c.fields), id: name == "id", rep: name == s.ReplicationKey, add: -1}
 		if slices.Contains(s.Seconds, name) {
-			a = seconds
+			f := c.fields[name]
+			f.k = secondsKind
+			c.fields[name] = f
 		}
-		c.fields[name] = field{a: a, id: name == "id", rep: name == s.ReplicationKey, add: -1}
 	}
 	for f, k := range s.AddFields {
 		if _, ok := c.fields[f]; ok {
@@ -98,9 +87,10 @@ func newConformer(s *catalog.Stream, schema []byte, deselected ...string) (*conf
 	}
 	for _, name := range slices.Concat(deselected, s.Drop) {
 		if _, ok := c.fields[name]; !ok {
-			c.fields[name] = field{drop: true, id: name == "id", add: -1}
+			c.fields[name] = field{drop: true, idx: len(c.fields), id: name == "id", add: -1}
 		}
 	}
+	c.warned = make([]atomic.Uint32, len(c.fields))
 	for _, kp := range s.KeyProperties {
 		f, ok := c.fields[kp]
 		if !ok {
@@ -137,6 +127,7 @@ func (c *conformer) conformAt(dst, src []byte, i int, ctx map[string]string) ([]
 	dst = append(dst, '{')
 	first := true
 	var seen uint64 // bit k: addFields[k] present in the object
+	sent := newBits(len(c.fields))
 	keysFound := 0
 	i = jsonscan.SkipSpace(src, i+1)
 	if i < len(src) && src[i] == '}' {
@@ -161,35 +152,44 @@ func (c *conformer) conformAt(dst, src []byte, i int, ctx map[string]string) ([]
 				return malformed(i, err)
 			}
 			val := src[i:vend]
-			if f, ok := c.fields[string(key)]; ok && f.drop {
+			f, ok := c.fields[string(key)]
+			switch {
+			case ok && sent.has(f.idx):
+				if c.firstTime(f, twice) {
+					c.say(key, "sent twice in one object; the first value was kept")
+				}
+			case ok && f.drop:
 				if f.id {
 					it.id, _ = jsonscan.StringValue(val)
 				}
-			} else if ok {
+			case ok:
+				sent.set(f.idx)
 				if f.id {
 					it.id, _ = jsonscan.StringValue(val)
 				}
 				if f.rep {
 					it.repRaw = val
 				}
-				null := isNull(val)
-				if f.add >= 0 && !null {
+				mark := len(dst)
+				if !first {
+					dst = append(dst, ',')
+				}
+				dst = append(dst, '"')
+				dst = append(dst, key...)
+				dst = append(dst, '"', ':')
+				var null bool
+				if dst, null = c.fit(dst, f, key, val); null && f.add >= 0 {
+					dst = dst[:mark] // a null parent id is filled from the context below
+					break
+				}
+				first = false
+				if f.add >= 0 {
 					seen |= 1 << f.add
 				}
-				if f.add < 0 || !null { // a null parent id is filled from the context below
-					if f.key && !null {
-						keysFound++
-					}
-					if !first {
-						dst = append(dst, ',')
-					}
-					first = false
-					dst = append(dst, '"')
-					dst = append(dst, key...)
-					dst = append(dst, '"', ':')
-					dst = appendValue(dst, f.a, val)
+				if f.key && !null {
+					keysFound++
 				}
-			} else {
+			default:
 				if string(key) == "id" {
 					it.id, _ = jsonscan.StringValue(val)
 				}
@@ -201,7 +201,7 @@ func (c *conformer) conformAt(dst, src []byte, i int, ctx map[string]string) ([]
 					dst = append(dst, '"')
 					dst = append(dst, key...)
 					dst = append(dst, '"', ':')
-					dst = appendValue(dst, keep, val)
+					dst, _ = cleanJSON(dst, val)
 				}
 			}
 			i = jsonscan.SkipSpace(src, vend)
@@ -291,49 +291,6 @@ func (e *skippedError) Error() string { return e.msg }
 
 func isNull(v []byte) bool { return len(v) == 4 && string(v) == "null" }
 
-func appendValue(dst []byte, a action, val []byte) []byte {
-	switch a {
-	case dateTime:
-		if val[0] == '"' {
-			if s, ok := jsonscan.StringValue(val); ok {
-				if t, ok := parseDateTime(s); ok {
-					dst = append(dst, '"')
-					dst = t.AppendFormat(dst, singer.TimeLayout)
-					return append(dst, '"')
-				}
-			}
-			return append(dst, "null"...) // not a date-time: a target would reject the record
-		}
-	case seconds:
-		return appendSeconds(dst, val)
-	case str:
-		if c := val[0]; c == '-' || (c >= '0' && c <= '9') {
-			dst = append(dst, '"')
-			dst = append(dst, val...)
-			return append(dst, '"')
-		}
-	}
-	if bytes.IndexByte(val, '\n') >= 0 || bytes.IndexByte(val, '\r') >= 0 {
-		var b bytes.Buffer
-		if json.Compact(&b, val) == nil {
-			return append(dst, b.Bytes()...)
-		}
-	}
-	return append(dst, val...)
-}
-
-// appendSeconds appends a Unix time given in seconds or in milliseconds, in seconds.
-func appendSeconds(dst, val []byte) []byte {
-	if n, err := strconv.ParseInt(string(val), 10, 64); err == nil && (n >= millisFrom || n <= -millisFrom) {
-		return strconv.AppendInt(dst, n/1000, 10)
-	}
-	return append(dst, val...)
-}
-
-// millisFrom: a Unix time this large is in milliseconds (as seconds it
-// would be after the year 5138; as milliseconds it is after 1973).
-const millisFrom = 100_000_000_000
-
 var dateTimeLayouts = []string{
 	time.RFC3339Nano,
 	"2006-01-02T15:04:05.999999999", // Pinterest's naive UTC date-times
@@ -376,3 +333,27 @@ func snippet(b []byte) string {
 	}
 	return strings.Join(strings.Fields(s), " ")
 }
+
+// bits is a set of field numbers, on the stack for up to 512 fields.
+type bits struct {
+	small [8]uint64
+	large []uint64
+}
+
+func newBits(n int) bits {
+	var b bits
+	if n > 512 {
+		b.large = make([]uint64, n/64+1)
+	}
+	return b
+}
+
+func (b *bits) words() []uint64 {
+	if b.large != nil {
+		return b.large
+	}
+	return b.small[:]
+}
+
+func (b *bits) has(i int) bool { return b.words()[i/64]&(1<<(i%64)) != 0 }
+func (b *bits) set(i int)      { b.words()[i/64] |= 1 << (i % 64) }

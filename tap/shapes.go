@@ -17,34 +17,49 @@ import (
 )
 
 // visit is called with each record object of a response: the object
-// starts at b[at]; it returns the index just past it.
+// starts at b[at]; it returns the index just past it. b is valid only
+// during the call.
 type visit func(b []byte, at int) (int, error)
 
-// shape reads one kind of response: it visits the record objects of a
-// body and returns the bookmark of the next page ("" when there is none).
-type shape func(body []byte, fn visit) (next string, err error)
+// shape says where a kind of response holds its records: the one map from
+// a row's response shape to its reader is shapes. A new shape is a new
+// entry; shape.read reads a body in memory with jsonscan and a large
+// (spooled) body as a stream, one record object at a time.
+type shape struct {
+	items    []string // members leading from the body to the array of records; none: the body is the array
+	object   bool     // the body itself is the one record
+	bookmark string   // the top-level member holding the next page's bookmark; "" for none
+}
 
 // shapes is the one map from a row's response shape to its reader.
 var shapes = map[catalog.Shape]shape{
-	catalog.Paged: func(body []byte, fn visit) (string, error) {
-		next, _ := jsonscan.StringValue(jsonscan.Member(body, "bookmark"))
-		return next, jsonscan.EachObject(jsonscan.Member(body, "items"), fn)
-	},
-	catalog.Items: func(body []byte, fn visit) (string, error) {
-		return "", jsonscan.EachObject(jsonscan.Member(body, "items"), fn)
-	},
-	catalog.Object: func(body []byte, fn visit) (string, error) {
+	catalog.Paged:  {items: []string{"items"}, bookmark: "bookmark"},
+	catalog.Items:  {items: []string{"items"}},
+	catalog.Object: {object: true},
+	catalog.Rows:   {},
+	// One record per day of the "all" split.
+	catalog.DailyMetrics: {items: []string{"all", "daily_metrics"}},
+}
+
+// read visits the record objects of a body and returns the bookmark of
+// the next page ("" when there is none).
+func (sh shape) read(rep *pinterest.Reply, fn visit) (next string, err error) {
+	if rep.Body == nil && rep.Size() > 0 {
+		return sh.stream(rep.Reader(), fn)
+	}
+	body := rep.Body
+	if sh.object {
 		_, err := fn(body, jsonscan.SkipSpace(body, 0))
 		return "", err
-	},
-	catalog.Rows: func(body []byte, fn visit) (string, error) {
-		return "", jsonscan.EachObject(body, fn)
-	},
-	// One record per day of the "all" split; no data for the user in the
-	// window means no key.
-	catalog.DailyMetrics: func(body []byte, fn visit) (string, error) {
-		return "", jsonscan.EachObject(jsonscan.Member(jsonscan.Member(body, "all"), "daily_metrics"), fn)
-	},
+	}
+	if sh.bookmark != "" {
+		next, _ = jsonscan.StringValue(jsonscan.Member(body, sh.bookmark))
+	}
+	arr := body
+	for _, m := range sh.items {
+		arr = jsonscan.Member(arr, m)
+	}
+	return next, jsonscan.EachObject(arr, fn)
 }
 
 // query builds the parameters a row sends on every call from the config.
@@ -87,15 +102,15 @@ func expand(path string, ctx map[string]string) (string, error) {
 }
 
 // get is the engine's one way to Pinterest: it reads one response and
-// hands its body to use, then releases it.
+// hands it to use (which reads it with its shape), then releases it.
 // op is the row's operation, or another of its endpoints (GetOne).
-func (s *Syncer) get(ctx context.Context, p *plan, op, path string, q url.Values, use func(body []byte) error) error {
+func (s *Syncer) get(ctx context.Context, p *plan, op, path string, q url.Values, use func(rep *pinterest.Reply) error) error {
 	rep, err := s.client.Get(ctx, pinterest.Request{Stream: p.s.Name, Op: op, Category: p.s.Category, Path: path, Query: q})
 	if err != nil {
 		return err
 	}
 	defer rep.Release()
-	if err := use(rep.Body); err != nil {
+	if err := use(rep); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil

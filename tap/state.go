@@ -273,3 +273,33 @@ func (st *State) clone() *State {
 	c, _ := ParseState(b, "")
 	return c
 }
+
+// clockSkew is how far a bookmark may lie ahead of this machine's clock.
+const clockSkew = 24 * time.Hour
+
+// checkFuture rejects a bookmark of a selected stream later than now plus
+// a day of clock skew: it would make every run read nothing until that
+// date, and exit 0 while doing so.
+func (st *State) checkFuture(s *catalog.Stream, now time.Time) error {
+	bm := st.Bookmarks[s.Name]
+	if bm == nil {
+		return nil
+	}
+	check := func(where string, v any) error {
+		t, ok := bookmarkValue(s, v)
+		if !ok || !t.After(now.Add(clockSkew)) {
+			return nil
+		}
+		return usagef("state: bookmarks.%s%s: %s %v is in the future (now is %s): no record would be read until then. Delete that entry from the state file to re-sync the stream, or correct it (and this machine's clock, if that is what is wrong)",
+			s.Name, where, s.ReplicationKey, v, now.UTC().Format(time.RFC3339))
+	}
+	if err := check("", bm.ReplicationKeyValue); err != nil {
+		return err
+	}
+	for _, p := range bm.Partitions {
+		if err := check(" partition "+describePartition(s, p.Context[s.Partition]), p.ReplicationKeyValue); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -94,6 +94,11 @@ func NewSyncer(cfg *Config, client *pinterest.Client, log *slog.Logger, sel *Sel
 		if p.conf != nil && cfg.KeepUnknownFields {
 			p.conf.keepUnknown, p.conf.onNew = true, s.widen(p)
 		}
+		if p.selected && !p.fullTable {
+			if err := state.checkFuture(p.s, now); err != nil {
+				return nil, err
+			}
+		}
 		s.plans[p.s.Name] = p
 		s.order = append(s.order, p)
 		if p.s.Gives != "" {
@@ -102,6 +107,11 @@ func NewSyncer(cfg *Config, client *pinterest.Client, log *slog.Logger, sel *Sel
 	}
 	s.linkChildren()
 	s.out = newOutput(state.clone(), log) // the caller's state is never modified
+	for _, p := range s.order {
+		if p.conf != nil {
+			p.conf.warn = s.out.warn
+		}
+	}
 	return s, nil
 }
 

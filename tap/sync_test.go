@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xeipuuv/gojsonschema"
 
@@ -73,7 +74,7 @@ type runOpts struct {
 	catalog    *catalog.Catalog
 	state      *State
 	ctx        context.Context
-	baseURL    string // instead of the fake's (a proxy in front of it)
+	baseURL    string // a hostile server in front of the fake, instead of the fake's own URL
 }
 
 // runSync runs one sync in-process and checks the Singer rules on its output:
@@ -134,8 +135,8 @@ func runSync(t *testing.T, srv *fixtures.Server, o runOpts) syncResult {
 			Value         json.RawMessage `json:"value"`
 			TimeExtracted string          `json:"time_extracted"`
 		}
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("line %d is not JSON: %v: %s", res.lines, err, sc.Bytes())
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil || !utf8.Valid(sc.Bytes()) {
+			t.Fatalf("line %d is not JSON text (UTF-8): %v: %q", res.lines, err, sc.Bytes())
 		}
 		last = m.Type
 		switch m.Type {

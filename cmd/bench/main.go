@@ -45,7 +45,21 @@ func main() {
 	incumbent := flag.Bool("incumbent", true, "also run the incumbent (needs PyPI the first time)")
 	incumbentTimeout := flag.Duration("incumbent-timeout", 15*time.Minute, "time cap of the incumbent's read")
 	out := flag.String("out", "bin/bench", "directory for the reports")
+	hostileOnly := flag.Bool("hostile", false, "run only the hostile-server rows (an endless body, a gzip bomb)")
 	flag.Parse()
+	if *hostileOnly {
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "bench failed:", err)
+			os.Exit(1)
+		}
+		rs, err := runHostiles(*tapBin, *out)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench failed:", err)
+			os.Exit(1)
+		}
+		fmt.Print(hostileRows(rs))
+		return
+	}
 	if *smoke {
 		*sizeName, *incumbent, *latency = "medium", false, 20*time.Millisecond
 	}
@@ -117,6 +131,12 @@ func bench(tapBin, sizeName string, latency time.Duration, withIncumbent bool, i
 		lat = &r
 	}
 
+	fmt.Println("   and against a hostile server ...")
+	hostile, err := runHostiles(tapBin, outDir)
+	if err != nil {
+		return err
+	}
+
 	// 3. The incumbent.
 	var inc *incumbentResult
 	if withIncumbent {
@@ -133,6 +153,7 @@ func bench(tapBin, sizeName string, latency time.Duration, withIncumbent bool, i
 		return err
 	}
 	text += keywordsLine(data, thr, want, bounds)
+	text += hostileRows(hostile)
 	fmt.Print(text)
 	reportPath := filepath.Join(outDir, "report.txt")
 	if err := os.WriteFile(reportPath, []byte(text), 0o644); err != nil {

@@ -82,7 +82,7 @@ func main() {
 	// of killing the process, so the tap can say that the target is gone.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP) // SIGHUP: the terminal or SSH session closed
 	ctx, cancel := context.WithCancel(context.Background())
 	var got atomic.Value
 	go func() {
@@ -394,6 +394,10 @@ func action(c *cli.Context, stdout io.Writer, log *slog.Logger, redact *logging.
 	}
 	syncer, err := tap.NewSyncer(cfg, client, log, sel, state, tap.Options{})
 	if err != nil {
+		var ue *tap.UsageError
+		if errors.As(err, &ue) && c.String("state") != "" {
+			return &tap.UsageError{Msg: strings.Replace(ue.Msg, "state:", "state file "+c.String("state")+":", 1)}
+		}
 		return err
 	}
 	start := time.Now()

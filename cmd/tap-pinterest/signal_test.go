@@ -15,11 +15,21 @@ import (
 	"github.com/tap-pinterest/tap-pinterest/fixtures"
 )
 
-// TestSIGTERMResumes interrupts a real tap process mid-sync: it must stop
-// within 5 seconds, end its output with a STATE, and a run resumed from that
-// state must together with the interrupted one hold every record.
+// TestSIGTERMResumes interrupts a real tap process mid-sync with SIGTERM
+// and SIGHUP (a closed terminal): it must stop within 5 seconds, end its
+// output with a STATE, exit 128+N, and a run resumed from that state must
+// together with the interrupted one hold every record.
 func TestSIGTERMResumes(t *testing.T) {
 	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			testSignalResumes(t, sig)
+		})
+	}
+}
+
+func testSignalResumes(t *testing.T, sig syscall.Signal) {
 	bin := binary(t)
 	now := time.Now().UTC()
 	srv := fixtures.NewServer(fixtures.NewDataset(9, fixtures.Small, now), fixtures.Options{Latency: 40 * time.Millisecond})
@@ -53,7 +63,7 @@ func TestSIGTERMResumes(t *testing.T) {
 		}
 		if records == 300 && sent.IsZero() {
 			sent = time.Now()
-			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -64,15 +74,15 @@ func TestSIGTERMResumes(t *testing.T) {
 		t.Fatalf("the sync ended before 300 records (%d)", records)
 	}
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 128+int(syscall.SIGTERM) {
-		t.Errorf("exit: %v, want %d\n%s", err, 128+int(syscall.SIGTERM), stderr.String())
+	if !errors.As(err, &ee) || ee.ExitCode() != 128+int(sig) {
+		t.Errorf("exit: %v, want %d\n%s", err, 128+int(sig), stderr.String())
 	}
 	if took > 5*time.Second {
-		t.Errorf("stopped %s after SIGTERM, want < 5 s", took)
+		t.Errorf("stopped %s after %s, want < 5 s", took, sig)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if !strings.HasPrefix(lines[len(lines)-1], `{"type":"STATE"`) {
-		t.Fatalf("the last line after SIGTERM is not a STATE: %s", lines[len(lines)-1])
+		t.Fatalf("the last line after %s is not a STATE: %s", sig, lines[len(lines)-1])
 	}
 	first := parseOutput(t, out.String())
 	state := write(t, dir, "state.json", string(first.state))
@@ -96,7 +106,7 @@ func TestSIGTERMResumes(t *testing.T) {
 	if lost > 0 {
 		t.Errorf("%d records lost across the interrupted and the resumed run", lost)
 	}
-	t.Logf("SIGTERM after %d records: stopped in %s; resumed run emitted the rest, 0 lost", records, took.Round(time.Millisecond))
+	t.Logf("%s after %d records: stopped in %s; resumed run emitted the rest, 0 lost", sig, records, took.Round(time.Millisecond))
 }
 
 // TestBrokenPipe: when the target dies, the tap exits promptly with one

@@ -14,7 +14,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/tap-pinterest/tap-pinterest/tap/bufpool"
 	"github.com/tap-pinterest/tap-pinterest/tap/jsonscan"
 	"github.com/tap-pinterest/tap-pinterest/tap/logging"
 )
@@ -71,22 +70,19 @@ func (c *Client) attempt(ctx context.Context, cl call, deadline time.Time) outco
 		}
 		return outcome{err: fmt.Errorf("%s %s: %w", cl.method, cl.Path, unwrapURLError(err)), retry: true}
 	}
-	rep, rerr := c.readReply(ctx, resp)
+	rep, rerr := c.readReply(ctx, cl, resp)
 	c.requestMetric(cl, resp.StatusCode, start)
 	if rep == nil {
 		return outcome{err: rerr} // no room in the body budget: the context ended
 	}
 	if c.log.Enabled(ctx, logging.LevelDebug) {
-		c.log.Debug(fmt.Sprintf("%s %s -> %d in %s (%d bytes)", cl.method, c.redact.Redact(strings.TrimPrefix(req.URL.String(), c.base)), resp.StatusCode, time.Since(start).Round(time.Millisecond), len(rep.Body)))
+		c.log.Debug(fmt.Sprintf("%s %s -> %d in %s (%d bytes)", cl.method, c.redact.Redact(strings.TrimPrefix(req.URL.String(), c.base)), resp.StatusCode, time.Since(start).Round(time.Millisecond), rep.size))
 	}
 	var o outcome
 	if rerr != nil {
-		if ctx.Err() != nil {
-			rerr = ctx.Err()
-		}
-		o = outcome{err: fmt.Errorf("%s %s: reading the response: %w", cl.method, cl.Path, rerr), retry: ctx.Err() == nil}
+		o = readFailed(ctx, cl, rerr)
 	} else {
-		o = c.judge(cl, resp, rep.Body, token)
+		o = c.judge(cl, resp, rep, token)
 	}
 	if o.err != nil {
 		rep.Release()
@@ -128,44 +124,31 @@ func (c *Client) newRequest(ctx context.Context, cl call) (*http.Request, string
 	return req, tok.AccessToken, nil
 }
 
-// readReply reads a response body into a recycled buffer sized by
-// Content-Length, after taking its weight from the body budget, so that a
-// large analytics answer is neither copied while it grows nor allocated
-// anew for every call. It returns nil only when the context ended first.
-func (c *Client) readReply(ctx context.Context, resp *http.Response) (*Reply, error) {
-	defer resp.Body.Close()
-	weight := int64(unknownLength)
-	if resp.ContentLength >= 0 {
-		weight = resp.ContentLength
+// readFailed classifies an answer whose body could not be read whole: too
+// large (final), corrupt or cut (retried).
+func readFailed(ctx context.Context, cl call, err error) outcome {
+	var tl *TooLargeError
+	var ce *corruptError
+	switch {
+	case ctx.Err() != nil:
+		return outcome{err: ctx.Err()}
+	case errors.As(err, &tl):
+		return outcome{err: err}
+	case errors.As(err, &ce):
+		return outcome{err: err, retry: true}
 	}
-	weight = min(max(weight, 1), bodyBudget)
-	if err := c.budget.Acquire(ctx, weight); err != nil {
-		return nil, err
-	}
-	rep := &Reply{weight: weight, c: c}
-	if n := resp.ContentLength; n >= 0 && n <= maxBody {
-		rep.Body = bufpool.Get(int(n))
-		if _, err := io.ReadFull(resp.Body, rep.Body); err != nil {
-			return rep, err
-		}
-		return rep, nil
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	rep.Body = b
-	return rep, err
+	return outcome{err: fmt.Errorf("%s %s: reading the response: %w", cl.method, cl.Path, err), retry: true}
 }
 
 // judge classifies a complete answer: a success whose body is valid JSON,
 // or an error, transient or not.
-func (c *Client) judge(cl call, resp *http.Response, b []byte, token string) outcome {
-	if len(b) > maxBody {
-		return outcome{err: fmt.Errorf("%s %s: response larger than %d MiB", cl.method, cl.Path, maxBody>>20)}
-	}
+func (c *Client) judge(cl call, resp *http.Response, rep *Reply, token string) outcome {
+	b := rep.Body
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		return outcome{err: &APIError{Method: cl.method, Path: cl.Path, Status: resp.StatusCode, Message: c.redirectRefused(cl, resp)}}
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		if !jsonscan.Valid(b) {
+		if rep.file == nil && !jsonscan.Valid(b) { // a spooled body was validated as it was read back
 			start := snippet(b)
 			if cl.basic {
 				start = "(not shown: a token endpoint's body may hold tokens)"

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -152,5 +153,32 @@ func TestRotatedRefreshToken(t *testing.T) {
 	}
 	if tok, err := LoadRefreshTokenFile(filepath.Join(t.TempDir(), "none")); tok != "" || err != nil {
 		t.Errorf("a missing file: %q %v", tok, err)
+	}
+}
+
+// TestSpooledBody: a body larger than memBody is spooled to a temporary
+// file, read back whole through Reader, and the file is removed on Release.
+func TestSpooledBody(t *testing.T) {
+	t.Parallel()
+	body := bigRows(memBody + 1<<20)
+	c, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) }, nil)
+	rep, err := c.Get(context.Background(), Request{Op: "ads/analytics", Category: "ads_read", Path: "/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Body != nil || rep.file == nil || rep.Size() != int64(len(body)) {
+		t.Fatalf("not spooled: %d bytes in memory, size %d", len(rep.Body), rep.Size())
+	}
+	got, err := io.ReadAll(rep.Reader())
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("read back %d bytes, %v", len(got), err)
+	}
+	name := rep.file.Name()
+	rep.Release()
+	if _, err := os.Stat(name); !os.IsNotExist(err) {
+		t.Errorf("temporary file %s left behind: %v", name, err)
+	}
+	if !c.budget.TryAcquire(bodyBudget) {
+		t.Error("the body's budget was not released")
 	}
 }

@@ -9,17 +9,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tap-pinterest/tap-pinterest/tap/bufpool"
 	"github.com/tap-pinterest/tap-pinterest/tap/logging"
 	"golang.org/x/sync/semaphore"
 )
 
-// maxBody caps a response body; Pinterest pages are far smaller.
-const maxBody = 512 << 20
-
 // bodyBudget is the memory all response bodies held at once may take: a
 // large analytics answer waits for room rather than growing the process.
-// A body larger than the budget takes all of it.
+// One body takes at most memBody of it; a larger one is spooled to a file.
 const bodyBudget = 24 << 20
 
 // unknownLength is what a body without Content-Length is counted as.
@@ -41,6 +37,7 @@ type Options struct {
 	UserAgent      string         // "tap-pinterest/<version>"
 	HTTPClient     *http.Client   // nil = a default one; tests inject their own transport
 	RetryBase      time.Duration  // first backoff interval; 0 = 1s (tests set it small)
+	MaxBody        int64          // the most a success body may hold, decompressed; 0 = DefaultMaxBody
 }
 
 // Client is the tap's one HTTP path to Pinterest: pace → authenticate →
@@ -57,6 +54,7 @@ type Client struct {
 	maxWait   time.Duration
 	maxHint   time.Duration
 	retryBase time.Duration
+	maxBody   int64
 
 	budget *semaphore.Weighted
 
@@ -80,6 +78,9 @@ func NewClient(o Options, log *slog.Logger, r *logging.Redactor) *Client {
 	// A copy: the redirect policy is the client's own, whoever made hc.
 	own := *hc
 	hc = &own
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
 	if o.UserAgent == "" {
 		o.UserAgent = "tap-pinterest"
 	}
@@ -100,6 +101,7 @@ func NewClient(o Options, log *slog.Logger, r *logging.Redactor) *Client {
 		maxWait:   o.MaxRetryWait,
 		maxHint:   o.MaxHintWait,
 		retryBase: o.RetryBase,
+		maxBody:   o.MaxBody,
 		budget:    semaphore.NewWeighted(bodyBudget),
 	}
 	c.tokens = newTokens(c, o)
@@ -114,26 +116,6 @@ type Request struct {
 	Category string     // x-ratelimit-category, for pacing
 	Path     string     // below BaseURL, placeholders already expanded
 	Query    url.Values // nil for none
-}
-
-// Reply is a success body, valid JSON. Release it when done with it: its
-// memory is counted against the client's body budget and recycled.
-type Reply struct {
-	Body []byte
-
-	weight int64
-	c      *Client
-}
-
-// Release returns the body's memory; Body must not be used afterwards.
-func (r *Reply) Release() {
-	if r == nil || r.c == nil {
-		return
-	}
-	bufpool.Put(r.Body)
-	r.Body = nil
-	r.c.budget.Release(r.weight)
-	r.c = nil
 }
 
 // Get sends an authenticated GET, retrying what is transient, and returns
