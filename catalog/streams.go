@@ -68,6 +68,33 @@ type Window struct {
 	Back int // the oldest day it serves, in days before today
 }
 
+// Report says that the days of a windowed stream older than its Window
+// reaches are read through Pinterest's asynchronous report API
+// (REFERENCE.md §6) at Level, with the same parameters, and written to the
+// same stream: a report is created for the partition (POST Path), polled
+// (GET Path?token=), and its pre-signed URL downloaded. The download is an
+// object keyed by entity id; the id is written to the record's first key
+// property, and the row fields in Omit (the level's own name for that id)
+// are left out.
+type Report struct {
+	Level  string
+	Path   string // relative to base_url; {placeholders} as in Stream.Path
+	Window Window // the longest span of one report and how far back reports reach
+	Omit   []string
+}
+
+// The report operations (both ads_analytics).
+const (
+	ReportCreateOp = "analytics/create_report"
+	ReportGetOp    = "analytics/get_report"
+)
+
+// asyncReport is the report of a level: 186 days a report, 914 days back
+// (one day spared for the UTC day boundary).
+func asyncReport(level string, omit ...string) *Report {
+	return &Report{Level: level, Path: "/ad_accounts/{ad_account_id}/reports", Window: Window{Days: 186, Back: 913}, Omit: omit}
+}
+
 // SchemaRule says how the stream's schema is derived from the spec
 // (cmd/gen-schemas); the record schema itself is the item schema of the
 // operation's 200 response, found through the shape.
@@ -113,6 +140,7 @@ type Stream struct {
 	Params []Param // query parameters sent on every call
 	Batch  *Batch  // the parent's ids, batched ("" = once per parent item)
 	Window *Window // date windows of a windowed shape
+	Report *Report // the async report that reads days older than Window reaches
 
 	// AddFields are context values written into each record where the API
 	// leaves them out: record field → context key.
@@ -182,27 +210,27 @@ var Streams = []Stream{
 		Scopes:     adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "AdAccount"}},
 	{Name: "ad_account_analytics", Op: "ad_account/analytics", Path: "/ad_accounts/{ad_account_id}/analytics", Category: "ads_analytics", Shape: Rows, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"AD_ACCOUNT_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
-		Params: adsAnalyticsParams, Window: syncAnalytics, Scopes: adsScopes, SelectedByDefault: true},
+		Params: adsAnalyticsParams, Window: syncAnalytics, Report: asyncReport("ADVERTISER", "ADVERTISER_ID"), Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "campaigns", Op: "campaigns/list", Path: "/ad_accounts/{ad_account_id}/campaigns", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
 		Params: entityPage, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "CampaignResponse"}},
 	{Name: "campaign_analytics", Op: "campaigns/analytics", Path: "/ad_accounts/{ad_account_id}/campaigns/analytics", Category: "ads_analytics", Shape: Rows, Parent: "campaigns",
 		Partition: "ad_account_id", KeyProperties: []string{"CAMPAIGN_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
-		Params: adsAnalyticsParams, Batch: &Batch{Param: "campaign_ids", Size: 250, Column: "CAMPAIGN_ID"}, Window: syncAnalytics,
+		Params: adsAnalyticsParams, Batch: &Batch{Param: "campaign_ids", Size: 250, Column: "CAMPAIGN_ID"}, Window: syncAnalytics, Report: asyncReport("CAMPAIGN"),
 		Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "ad_groups", Op: "ad_groups/list", Path: "/ad_accounts/{ad_account_id}/ad_groups", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
 		Params: entityPage, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "AdGroupResponse"}},
 	{Name: "ad_group_analytics", Op: "ad_groups/analytics", Path: "/ad_accounts/{ad_account_id}/ad_groups/analytics", Category: "ads_analytics", Shape: Rows, Parent: "ad_groups",
 		Partition: "ad_account_id", KeyProperties: []string{"AD_GROUP_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
-		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_group_ids", Size: 250, Column: "AD_GROUP_ID"}, Window: syncAnalytics,
+		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_group_ids", Size: 250, Column: "AD_GROUP_ID"}, Window: syncAnalytics, Report: asyncReport("AD_GROUP"),
 		Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "ads", Op: "ads/list", Path: "/ad_accounts/{ad_account_id}/ads", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
 		Params: entityPage, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "AdResponse"}},
 	{Name: "ad_analytics", Op: "ads/analytics", Path: "/ad_accounts/{ad_account_id}/ads/analytics", Category: "ads_analytics", Shape: Rows, Parent: "ads",
 		Partition: "ad_account_id", KeyProperties: []string{"AD_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
-		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_ids", Size: 250, Column: "AD_ID"}, Window: syncAnalytics,
+		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_ids", Size: 250, Column: "AD_ID"}, Window: syncAnalytics, Report: asyncReport("PIN_PROMOTION", "PIN_PROMOTION_ID"),
 		Scopes: adsScopes, SelectedByDefault: true},
 }
 

@@ -63,11 +63,18 @@ type Syncer struct {
 	deniedOnce sync.Map
 	analytics  chan struct{} // analyticsInFlight slots
 	failures   failures
+
+	reports     chan struct{} // reportsInFlight slots
+	reportPoll  time.Duration // the first wait before polling a report
+	reportStats reportStats
 }
 
 // Options are the parts of a run that tests change.
 type Options struct {
 	Now func() time.Time
+	// ReportPoll is the first wait between creating an async report and
+	// polling it (doubled after each poll); 0 = 2s.
+	ReportPoll time.Duration
 }
 
 // NewSyncer prepares a sync of the selected streams.
@@ -81,7 +88,11 @@ func NewSyncer(cfg *Config, client *pinterest.Client, log *slog.Logger, sel *Sel
 	}
 	s := &Syncer{cfg: cfg, client: client, log: log, plans: map[string]*plan{}, start: state.clone(), now: now,
 		today: time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC),
-		sems:  map[string]chan struct{}{}, analytics: make(chan struct{}, analyticsInFlight)}
+		sems:  map[string]chan struct{}{}, analytics: make(chan struct{}, analyticsInFlight),
+		reports: make(chan struct{}, reportsInFlight), reportPoll: opt.ReportPoll}
+	if s.reportPoll <= 0 {
+		s.reportPoll = 2 * time.Second
+	}
 	for i := range catalog.Streams {
 		p, err := newPlan(&catalog.Streams[i], sel)
 		if err != nil {
@@ -167,6 +178,9 @@ func (s *Syncer) Run(ctx context.Context, w *singer.Writer) error {
 	}
 	wg.Wait()
 	s.warnDropped()
+	if l := s.reportStats.line(); l != "" {
+		s.log.Info(l)
+	}
 	for _, g := range s.gaps.lines() {
 		s.log.Warn(g)
 	}

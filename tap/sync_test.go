@@ -72,6 +72,7 @@ type runOpts struct {
 	catalog    *catalog.Catalog
 	state      *State
 	ctx        context.Context
+	baseURL    string // instead of the fake's own (a server in front of it)
 }
 
 // runSync runs one sync in-process and checks the Singer rules on its output:
@@ -81,7 +82,11 @@ func runSync(t *testing.T, srv *fixtures.Server, o runOpts) syncResult {
 	t.Helper()
 	dir := t.TempDir()
 	// Tests do not wait for Pinterest's real rate limits (the pacing has tests of its own).
-	body := fixtures.DemoConfig(srv.URL(), `,"rate_limit_ads_analytics":60000,"rate_limit_ads_read":60000,"rate_limit_org_read":60000,"rate_limit_org_analytics":60000`+o.config)
+	base := srv.URL()
+	if o.baseURL != "" {
+		base = o.baseURL
+	}
+	body := fixtures.DemoConfig(base, `,"rate_limit_ads_analytics":60000,"rate_limit_ads_read":60000,"rate_limit_org_read":60000,"rate_limit_org_analytics":60000`+o.config)
 	p := filepath.Join(dir, "config.json")
 	if !o.allColumns && !strings.Contains(o.config, "analytics_columns") {
 		body = strings.TrimSuffix(body, "}") + fewColumns + "}"
@@ -103,7 +108,7 @@ func runSync(t *testing.T, srv *fixtures.Server, o runOpts) syncResult {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewSyncer(cfg, client, log, sel, o.state, Options{Now: o.now})
+	s, err := NewSyncer(cfg, client, log, sel, o.state, Options{Now: o.now, ReportPoll: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +439,8 @@ func TestFieldSelectionAndFilters(t *testing.T) {
 	}
 	accounts := srv.Dataset().AdAccountIDs()
 	cfg := fmt.Sprintf(`,"ad_account_ids":[%q],"entity_statuses":["ACTIVE"],"analytics_columns":["SPEND_IN_MICRO_DOLLAR","TOTAL_IMPRESSION"],"start_date":"2020-01-01"`, accounts[0])
-	res := runSync(t, srv, runOpts{catalog: cat, config: cfg})
+	ra := newReportAPI(t, srv) // the days from 913 to 90 days back come from async reports
+	res := runSync(t, srv, runOpts{catalog: cat, config: cfg, baseURL: ra.URL()})
 	if res.err != nil {
 		t.Fatal(res.err)
 	}
@@ -461,15 +467,14 @@ func TestFieldSelectionAndFilters(t *testing.T) {
 			}
 		}
 	}
-	from, to := analyticsRange(time.Now())
-	want := srv.Expect(fixtures.ExpectQuery{Statuses: []string{"ACTIVE"}, AdAccountIDs: accounts[:1], Start: from, End: to})
+	want := wantBackfill(t, srv, res, []string{"ACTIVE"}, accounts[0], time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -913))
 	assertComplete(t, res, want, "campaigns", "campaign_analytics")
 	if strings.Contains(res.logs, "does not declare") {
 		t.Errorf("a field the user deselected was reported as unknown:\n%s", res.logs)
 	}
-	oldest := time.Now().UTC().AddDate(0, 0, -90).Format(time.DateOnly)
-	if n := strings.Count(res.logs, "campaign_analytics: 2020-01-01 to "+oldest+" for ad account "+accounts[0]+" not read"); n != 1 {
-		t.Errorf("the unread range before the 90-day look-back was said %d times, want once with stream, dates and account:\n%s", n, res.logs)
+	oldest := time.Now().UTC().AddDate(0, 0, -914).Format(time.DateOnly)
+	if n := strings.Count(res.logs, "campaign_analytics: 2020-01-01 to "+oldest+" for ad account "+accounts[0]+" not read: older than the 914 days"); n != 1 {
+		t.Errorf("the unread range before the 914-day reach of reports was said %d times, want once with stream, dates and account:\n%s", n, res.logs)
 	}
 	if calls := srv.CountByOp(); calls["boards/list"] != 0 || calls["ad_groups/list"] != 0 {
 		t.Errorf("unselected streams were fetched: %v", calls)
