@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -117,6 +116,7 @@ func (s *Syncer) runReport(ctx context.Context, j *reportJob) error {
 		return ctx.Err()
 	}
 	defer func() { <-s.reports }()
+	s.reportStats.start()
 	j.em = s.newEmitter(j.p)
 	defer j.em.flush(ctx)
 	for {
@@ -371,13 +371,21 @@ func containsString(list []string, s string) bool {
 
 // reportStats summarise the run's reports for the final lines.
 type reportStats struct {
-	mu                              sync.Mutex
-	read, failed, creates, polls, n int
+	mu                                        sync.Mutex
+	inFlight, read, failed, creates, polls, n int
+	said                                      string // the last progress line
+}
+
+func (r *reportStats) start() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inFlight++
 }
 
 func (r *reportStats) add(j *reportJob, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.inFlight--
 	if err != nil {
 		r.failed++
 	} else {
@@ -392,10 +400,20 @@ func (r *reportStats) add(j *reportJob, err error) {
 func (r *reportStats) line() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.creates == 0 {
+	if r.creates == 0 && r.inFlight == 0 {
 		return ""
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "async reports: %d read, %d failed; %d creates and %d polls (ads_analytics calls), %d rows", r.read, r.failed, r.creates, r.polls, r.n)
-	return b.String()
+	return fmt.Sprintf("async reports: %d read, %d failed; %d creates and %d polls (ads_analytics calls), %d rows", r.read, r.failed, r.creates, r.polls, r.n)
+}
+
+// progress is the progress line of the reports, "" when nothing moved.
+func (r *reportStats) progress() string {
+	l := r.line()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if l == "" || l == r.said {
+		return ""
+	}
+	r.said = l
+	return fmt.Sprintf("%s; %d in progress", l, r.inFlight)
 }

@@ -106,6 +106,7 @@ func NewSyncer(cfg *Config, client *pinterest.Client, log *slog.Logger, sel *Sel
 	}
 	s.linkChildren()
 	s.out = newOutput(state.clone(), log) // the caller's state is never modified
+	s.out.progress = s.reportStats.progress
 	return s, nil
 }
 
