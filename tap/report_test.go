@@ -360,3 +360,39 @@ func keysInOrder(t *testing.T, stream string, recs []json.RawMessage) []string {
 	}
 	return out
 }
+
+// TestBackfillFromFake runs a 900-day backfill against the fake's own report
+// API (rows byte-identical to the synchronous ones): every (entity, DATE)
+// row of the four levels from start_date to yesterday, nothing twice,
+// through reports that take several polls, that end FAILED, EXPIRED or
+// DOES_NOT_EXIST once, and that are gzip files.
+func TestBackfillFromFake(t *testing.T) {
+	t.Parallel()
+	size := fixtures.Small
+	size.AnalyticsDays = 914
+	srv := fixtures.NewServer(fixtures.NewDataset(7, size, time.Now().UTC()), fixtures.Options{ValidateRequests: true, RecordRequests: true,
+		Reports: fixtures.ReportOptions{Polls: 2, Gzip: fixtures.GzipObject, FailOnce: []fixtures.ReportMatch{
+			{Level: "CAMPAIGN"}, {Level: "AD_GROUP", Status: "EXPIRED"}, {Level: "PIN_PROMOTION", Status: "DOES_NOT_EXIST"}}}})
+	t.Cleanup(srv.Close)
+	acc := srv.Dataset().AdAccountIDs()[0]
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	start := today.AddDate(0, 0, -900)
+	cfg := fmt.Sprintf(`,"ad_account_ids":[%q],"start_date":%q`, acc, start.Format(time.DateOnly))
+	res := runSync(t, srv, runOpts{catalog: adsCatalog(t), config: cfg})
+	if res.err != nil {
+		t.Fatalf("%v\n%s", res.err, res.logs)
+	}
+	want := srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, AdAccountIDs: []string{acc}, Start: start, End: today.AddDate(0, 0, -1)})
+	assertComplete(t, res, want, "ad_account_analytics", "campaign_analytics", "ad_group_analytics", "ad_analytics")
+	calls := srv.CountByOp()
+	// 4 levels × 5 reports, 3 of them created again; 3 polls each (2 IN_PROGRESS).
+	if calls["analytics/create_report"] != 23 || calls["analytics/get_report"] != 69 {
+		t.Errorf("creates %d (want 23), polls %d (want 69)", calls["analytics/create_report"], calls["analytics/get_report"])
+	}
+	for _, d := range srv.Downloads() {
+		if d.Authorization {
+			t.Fatalf("the download host was sent an Authorization header: %+v", d)
+		}
+	}
+	t.Logf("calls %v; downloads %d", calls, len(srv.Downloads()))
+}
