@@ -83,10 +83,13 @@ type Report struct {
 	Omit   []string
 }
 
-// The report operations (both ads_analytics).
+// The report operations (both ads_analytics), and the one that says
+// whether a day's metrics are final (REFERENCE.md §1, §7).
 const (
 	ReportCreateOp = "analytics/create_report"
 	ReportGetOp    = "analytics/get_report"
+	ReadyStateOp   = "metrics_ready_state/get"
+	ReadyStatePath = "/resources/metrics_ready_state"
 )
 
 // asyncReport is the report of a level: 186 days a report, 914 days back
@@ -141,6 +144,11 @@ type Stream struct {
 	Batch  *Batch  // the parent's ids, batched ("" = once per parent item)
 	Window *Window // date windows of a windowed shape
 	Report *Report // the async report that reads days older than Window reaches
+	// Finalised: the bookmark never passes the last day Pinterest calls
+	// final for both conversion and non-conversion metrics
+	// (metrics_ready_state, a call of the row's Category), so that the next
+	// run reads again the days Pinterest was still computing.
+	Finalised bool
 
 	// AddFields are context values written into each record where the API
 	// leaves them out: record field → context key.
@@ -210,27 +218,27 @@ var Streams = []Stream{
 		Scopes:     adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "AdAccount"}},
 	{Name: "ad_account_analytics", Op: "ad_account/analytics", Path: "/ad_accounts/{ad_account_id}/analytics", Category: "ads_analytics", Shape: Rows, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"AD_ACCOUNT_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
-		Params: adsAnalyticsParams, Window: syncAnalytics, Report: asyncReport("ADVERTISER", "ADVERTISER_ID"), Scopes: adsScopes, SelectedByDefault: true},
+		Params: adsAnalyticsParams, Window: syncAnalytics, Finalised: true, Report: asyncReport("ADVERTISER", "ADVERTISER_ID"), Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "campaigns", Op: "campaigns/list", Path: "/ad_accounts/{ad_account_id}/campaigns", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
 		Params: entityPage, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "CampaignResponse"}},
 	{Name: "campaign_analytics", Op: "campaigns/analytics", Path: "/ad_accounts/{ad_account_id}/campaigns/analytics", Category: "ads_analytics", Shape: Rows, Parent: "campaigns",
 		Partition: "ad_account_id", KeyProperties: []string{"CAMPAIGN_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
-		Params: adsAnalyticsParams, Batch: &Batch{Param: "campaign_ids", Size: 250, Column: "CAMPAIGN_ID"}, Window: syncAnalytics, Report: asyncReport("CAMPAIGN"),
+		Params: adsAnalyticsParams, Batch: &Batch{Param: "campaign_ids", Size: 250, Column: "CAMPAIGN_ID"}, Window: syncAnalytics, Finalised: true, Report: asyncReport("CAMPAIGN"),
 		Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "ad_groups", Op: "ad_groups/list", Path: "/ad_accounts/{ad_account_id}/ad_groups", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
 		Params: entityPage, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "AdGroupResponse"}},
 	{Name: "ad_group_analytics", Op: "ad_groups/analytics", Path: "/ad_accounts/{ad_account_id}/ad_groups/analytics", Category: "ads_analytics", Shape: Rows, Parent: "ad_groups",
 		Partition: "ad_account_id", KeyProperties: []string{"AD_GROUP_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
-		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_group_ids", Size: 250, Column: "AD_GROUP_ID"}, Window: syncAnalytics, Report: asyncReport("AD_GROUP"),
+		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_group_ids", Size: 250, Column: "AD_GROUP_ID"}, Window: syncAnalytics, Finalised: true, Report: asyncReport("AD_GROUP"),
 		Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "ads", Op: "ads/list", Path: "/ad_accounts/{ad_account_id}/ads", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
 		Params: entityPage, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "AdResponse"}},
 	{Name: "ad_analytics", Op: "ads/analytics", Path: "/ad_accounts/{ad_account_id}/ads/analytics", Category: "ads_analytics", Shape: Rows, Parent: "ads",
 		Partition: "ad_account_id", KeyProperties: []string{"AD_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
-		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_ids", Size: 250, Column: "AD_ID"}, Window: syncAnalytics, Report: asyncReport("PIN_PROMOTION", "PIN_PROMOTION_ID"),
+		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_ids", Size: 250, Column: "AD_ID"}, Window: syncAnalytics, Finalised: true, Report: asyncReport("PIN_PROMOTION", "PIN_PROMOTION_ID"),
 		Scopes: adsScopes, SelectedByDefault: true},
 }
 

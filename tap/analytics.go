@@ -204,7 +204,11 @@ func (s *Syncer) runWindows(ctx context.Context, p *plan, pctx map[string]string
 		return err // a failed listing says so itself, and the bookmark stays
 	}
 	if ok && p.selected && !p.fullTable {
-		s.out.send(ctx, msg{stream: p.s.Name, bookmark: &bookmarkUpdate{s: p.s, partition: partition, value: to}})
+		day, err := s.bookmarkDay(ctx, p, to)
+		if err != nil {
+			return err
+		}
+		s.out.send(ctx, msg{stream: p.s.Name, bookmark: &bookmarkUpdate{s: p.s, partition: partition, value: day}})
 	}
 	return nil
 }

@@ -97,7 +97,11 @@ func (s *Syncer) backfill(ctx context.Context, p *plan, pctx map[string]string, 
 			return fmt.Errorf("%s reports: %s to %s: %w; %s", p.s.Report.Level, w[0].Format(time.DateOnly), w[1].Format(time.DateOnly), err, dataUntil(w[0]))
 		}
 		if p.selected && !p.fullTable {
-			s.out.send(ctx, msg{stream: p.s.Name, bookmark: &bookmarkUpdate{s: p.s, partition: pctx[p.s.Partition], value: w[1]}})
+			day, err := s.bookmarkDay(ctx, p, w[1])
+			if err != nil {
+				return err
+			}
+			s.out.send(ctx, msg{stream: p.s.Name, bookmark: &bookmarkUpdate{s: p.s, partition: pctx[p.s.Partition], value: day}})
 		}
 	}
 	return nil

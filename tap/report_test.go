@@ -396,3 +396,27 @@ func TestBackfillFromFake(t *testing.T) {
 	}
 	t.Logf("calls %v; downloads %d", calls, len(srv.Downloads()))
 }
+
+// TestFinalisedDays: the ads analytics bookmarks stop at the last day whose
+// conversion and non-conversion metrics are both final; other streams'
+// bookmarks do not.
+func TestFinalisedDays(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{RecordRequests: true, Reports: fixtures.ReportOptions{NotReadyDays: 3, ConversionLagDays: 2}})
+	res := runSync(t, srv, runOpts{})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	_, yesterday := analyticsRange(time.Now())
+	want := map[string]string{"ad_account_analytics": srv.LastReadyDay(), "campaign_analytics": srv.LastReadyDay(),
+		"ad_group_analytics": srv.LastReadyDay(), "ad_analytics": srv.LastReadyDay(), "user_account_analytics": yesterday.Format(time.DateOnly)}
+	acc := srv.Dataset().AdAccountIDs()[0]
+	for name, day := range want {
+		if v, _ := res.final.get(catalog.StreamByName(name), acc); v.Format(time.DateOnly) != day {
+			t.Errorf("%s bookmark %s, want %s", name, v.Format(time.DateOnly), day)
+		}
+	}
+	if n := srv.CountByOp()[catalog.ReadyStateOp]; n != 6 {
+		t.Errorf("%d metrics_ready_state calls, want 6 (today back to the first final day, once a run)", n)
+	}
+}

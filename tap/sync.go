@@ -67,6 +67,7 @@ type Syncer struct {
 	reports     chan struct{} // reportsInFlight slots
 	reportPoll  time.Duration // the first wait before polling a report
 	reportStats reportStats
+	ready       readyState
 }
 
 // Options are the parts of a run that tests change.

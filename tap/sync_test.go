@@ -318,8 +318,11 @@ func testFullSync(t *testing.T, size fixtures.Size, allColumns bool) {
 			}
 		}
 	}
-	if v, ok := res.final.get(catalog.StreamByName("ad_analytics"), srv.Dataset().AdAccountIDs()[0]); !ok || !v.Equal(to) {
-		t.Errorf("ad_analytics bookmark %v, want %s (yesterday)", v, to.Format(time.DateOnly))
+	if v, ok := res.final.get(catalog.StreamByName("ad_analytics"), srv.Dataset().AdAccountIDs()[0]); !ok || v.Format(time.DateOnly) != srv.LastReadyDay() {
+		t.Errorf("ad_analytics bookmark %v, want %s (the last day metrics_ready_state calls final)", v, srv.LastReadyDay())
+	}
+	if n := srv.CountByOp()[catalog.ReadyStateOp]; n != 3 { // today and yesterday are not final
+		t.Errorf("%d metrics_ready_state calls, want 3 (once a run)", n)
 	}
 	checkCallCounts(t, srv, fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to})
 }
@@ -358,7 +361,10 @@ func TestIncrementalSync(t *testing.T) {
 	from := to.AddDate(0, 0, -30) // analytics_lookback_days before the bookmark
 	statuses := fixtures.TapStatuses
 	want := srv.Expect(fixtures.ExpectQuery{Statuses: statuses, Start: from, End: to})
-	assertComplete(t, second, want, "user_account_analytics", "boards", "board_sections", "board_pins", "board_section_pins", "ad_accounts",
+	assertComplete(t, second, want, "user_account_analytics", "boards", "board_sections", "board_pins", "board_section_pins", "ad_accounts")
+	// The ads analytics bookmarks stopped at the last day Pinterest called final (metrics_ready_state).
+	ready, _ := time.Parse(time.DateOnly, srv.LastReadyDay())
+	assertComplete(t, second, srv.Expect(fixtures.ExpectQuery{Statuses: statuses, Start: ready.AddDate(0, 0, -30), End: to}),
 		"ad_account_analytics", "campaign_analytics", "ad_group_analytics", "ad_analytics")
 	for _, s := range []string{"campaigns", "ad_groups", "ads"} {
 		since := map[string]int64{}
