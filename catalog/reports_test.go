@@ -95,12 +95,15 @@ func TestReportRows(t *testing.T) {
 		if !slices.Contains(levels, r.Report.Level) {
 			t.Errorf("%s: level %q is not a ReportingLevel", r.Name, r.Report.Level)
 		}
+		if r.Shape == catalog.ReportRows && (r.Op != catalog.ReportCreateOp || r.Path != r.Report.Path || r.Window != &r.Report.Window) {
+			t.Errorf("%s: a report stream's operation, path and window are its report's", r.Name)
+		}
 		for _, p := range r.Params {
 			if req[p.Name] == nil {
 				t.Errorf("%s: the report body would carry %s, which AdsAnalyticsCreateAsyncRequest lacks", r.Name, p.Name)
 			}
 		}
-		if w := r.Report.Window; w.Days > 186 || w.Back > 913 || w.Back <= r.Window.Back {
+		if w := r.Report.Window; w.Days > 186 || w.Back > 913 || (r.Shape != catalog.ReportRows && w.Back <= r.Window.Back) {
 			t.Errorf("%s: reports of %d days reaching %d days back; the API allows 186 and 914", r.Name, w.Days, w.Back)
 		}
 	}

@@ -1,5 +1,7 @@
 package catalog
 
+import "strings"
+
 // Shape is how an endpoint answers. The engine has one fetcher per shape;
 // a stream's row picks it.
 type Shape int
@@ -18,10 +20,14 @@ const (
 	// DailyMetrics answers {"all": {"daily_metrics": [...]}}
 	// (user_account/analytics), for a date window.
 	DailyMetrics
+	// ReportRows is a stream read only through the async report API (the
+	// row's Report): one report per partition and span of days, whose
+	// downloaded rows are the records.
+	ReportRows
 )
 
 // Windowed reports whether the endpoint is read by date windows.
-func (s Shape) Windowed() bool { return s == Rows || s == DailyMetrics }
+func (s Shape) Windowed() bool { return s == Rows || s == DailyMetrics || s == ReportRows }
 
 // KeyType is the wire type of a replication key's values.
 type KeyType int
@@ -81,7 +87,27 @@ type Report struct {
 	Path   string // relative to base_url; {placeholders} as in Stream.Path
 	Window Window // the longest span of one report and how far back reports reach
 	Omit   []string
+	// Refused are prefixes of columns the level does not take (PRODUCT_ITEM:
+	// no ad or pin-promotion columns); they are neither asked for nor in
+	// the schema of a ReportRows stream.
+	Refused []string
 }
+
+// Refuses reports whether the report's level does not take a column.
+func (r *Report) Refuses(col string) bool {
+	if SyncOnlyColumn(col) {
+		return true
+	}
+	for _, p := range r.Refused {
+		if strings.HasPrefix(col, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Targeting reports whether the level splits rows by targeting value.
+func (r *Report) Targeting() bool { return strings.HasSuffix(r.Level, "_TARGETING") }
 
 // The report operations (both ads_analytics), and the one that says
 // whether a day's metrics are final (REFERENCE.md §1, §7).
@@ -177,6 +203,27 @@ var adsAnalyticsParams = []Param{
 	{Name: "conversion_report_time", Setting: "conversion_report_time"},
 }
 
+// reportStream is a row read only through async reports of a level: the
+// incumbent's report streams (airbyte source-pinterest), keyed by the
+// level's id column and DATE (and the targeting type and value at a
+// _TARGETING level), incremental on DATE like the analytics streams.
+func reportStream(name, idKey string, rep *Report) Stream {
+	keys := []string{idKey, "DATE"}
+	if rep.Targeting() {
+		keys = append(keys, "TARGETING_TYPE", "TARGETING_VALUE")
+	}
+	return Stream{Name: name, Op: ReportCreateOp, Path: rep.Path, Category: "ads_analytics", Shape: ReportRows, Parent: "ad_accounts",
+		Partition: "ad_account_id", KeyProperties: keys, ReplicationKey: "DATE", KeyType: Day,
+		Params: adsAnalyticsParams, Window: &rep.Window, Report: rep, Finalised: true, Scopes: adsScopes}
+}
+
+// productItem: PRODUCT_ITEM reports reach 92 days back, 31 days a report,
+// and take no ad or pin-promotion columns (REFERENCE.md §6).
+func productItem(level string) *Report {
+	return &Report{Level: level, Path: "/ad_accounts/{ad_account_id}/reports", Window: Window{Days: 31, Back: 91},
+		Refused: []string{"AD_ID", "AD_NAME", "PIN_PROMOTION", "AD_STATUS", "AD_ENTITY_STATUS"}}
+}
+
 var (
 	page       = []Param{{Name: "page_size", Value: "250"}}
 	entityPage = []Param{{Name: "page_size", Value: "250"}, {Name: "entity_statuses", Setting: "entity_statuses"}}
@@ -240,6 +287,19 @@ var Streams = []Stream{
 		Partition: "ad_account_id", KeyProperties: []string{"AD_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
 		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_ids", Size: 250, Column: "AD_ID"}, Window: syncAnalytics, Finalised: true, Report: asyncReport("PIN_PROMOTION", "PIN_PROMOTION_ID"),
 		Scopes: adsScopes, SelectedByDefault: true},
+
+	reportStream("advertiser_report", "AD_ACCOUNT_ID", asyncReport("ADVERTISER")),
+	reportStream("campaign_analytics_report", "CAMPAIGN_ID", asyncReport("CAMPAIGN")),
+	reportStream("ad_group_report", "AD_GROUP_ID", asyncReport("AD_GROUP")),
+	reportStream("pin_promotion_report", "AD_ID", asyncReport("PIN_PROMOTION")),
+	reportStream("product_group_report", "PRODUCT_GROUP_ID", asyncReport("PRODUCT_GROUP")),
+	reportStream("product_item_report", "PRODUCT_ITEM_ID", productItem("PRODUCT_ITEM")),
+	reportStream("advertiser_targeting_report", "AD_ACCOUNT_ID", asyncReport("ADVERTISER_TARGETING")),
+	reportStream("campaign_targeting_report", "CAMPAIGN_ID", asyncReport("CAMPAIGN_TARGETING")),
+	reportStream("ad_group_targeting_report", "AD_GROUP_ID", asyncReport("AD_GROUP_TARGETING")),
+	reportStream("pin_promotion_targeting_report", "AD_ID", asyncReport("PIN_PROMOTION_TARGETING")),
+	reportStream("product_group_targeting_report", "PRODUCT_GROUP_ID", asyncReport("PRODUCT_GROUP_TARGETING")),
+	reportStream("keyword_report", "KEYWORD_ID", asyncReport("KEYWORD")),
 }
 
 // StreamByName returns the row of a stream, or nil.

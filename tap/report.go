@@ -69,6 +69,16 @@ func (e *reportEnded) Error() string {
 	return "the report ended " + e.status
 }
 
+// runReports reads a stream that only async reports serve, for one
+// partition: its whole window, report by report.
+func (s *Syncer) runReports(ctx context.Context, p *plan, pctx map[string]string) error {
+	from, to, ok, _ := s.window(p, pctx[p.s.Partition])
+	if !ok || !p.selected {
+		return nil
+	}
+	return s.backfill(ctx, p, pctx, from, to, func(string) bool { return true })
+}
+
 // backfill reads the days [from, to] of a partition through reports of at
 // most the row's Report.Window.Days each, several at once; the bookmark
 // moves to the end of each report as soon as it and every older one are
@@ -195,7 +205,7 @@ func (s *Syncer) reportBody(j *reportJob) map[string]any {
 		prm := paramNamed(j.p.s, name)
 		switch {
 		case prm.Columns:
-			m[name] = reportColumns(s.cfg.Values(prm.Setting))
+			m[name] = reportColumns(j.p.s.Report, s.cfg.Values(prm.Setting))
 		case len(vals) != 1:
 			m[name] = vals
 		default:
@@ -218,11 +228,11 @@ func paramNamed(st *catalog.Stream, name string) catalog.Param {
 	return catalog.Param{}
 }
 
-// reportColumns leaves out the columns the report API does not take.
-func reportColumns(cols []string) []string {
+// reportColumns leaves out the columns the report's level does not take.
+func reportColumns(r *catalog.Report, cols []string) []string {
 	out := make([]string, 0, len(cols))
 	for _, c := range cols {
-		if !catalog.SyncOnlyColumn(c) {
+		if !r.Refuses(c) {
 			out = append(out, c)
 		}
 	}

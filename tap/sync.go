@@ -198,6 +198,9 @@ func (s *Syncer) Run(ctx context.Context, w *singer.Writer) error {
 
 // runStream runs one stream for one parent context with its shape's fetcher.
 func (s *Syncer) runStream(ctx context.Context, p *plan, pctx map[string]string) error {
+	if p.s.Shape == catalog.ReportRows {
+		return s.runReports(ctx, p, pctx)
+	}
 	if p.s.Shape.Windowed() {
 		return s.runWindows(ctx, p, pctx, nil)
 	}
