@@ -6,6 +6,10 @@
 // It prints its base URL (http://127.0.0.1:PORT/v5) on stderr, writes it to
 // --ready-file once listening, and stops on SIGINT or SIGTERM.
 //
+// The async report API's pre-signed URLs point at a second listener, the
+// download host (--download-addr; its URL is on stderr); --report-* flags set
+// fixtures.ReportOptions (polls, URL lifetime and uses, fail-once, gzip).
+//
 // Outside /v5, on the same loopback listener, POST /__admin/mutate?seed=N changes
 // the data as time passes between two syncs (Dataset.Mutate) and POST
 // /__admin/expect answers the record counts a sync must emit (Dataset.Expect);
@@ -56,6 +60,13 @@ func run(args []string) error {
 		expectEnd    = fs.String("expect-end", "", "last analytics day of --expect-json (default: yesterday)")
 		validate     = fs.Bool("validate-requests", false, "check requests against the OpenAPI description; violations are logged on exit")
 		logRequests  = fs.Bool("log-requests", false, "log every request on stderr")
+		historyDays  = fs.Int("history-days", 0, "days of analytics history (default: the size's, e.g. 120 for small; 914 reaches the report API's limit)")
+		downloadAddr = fs.String("download-addr", "127.0.0.1:0", "listen address of the report download host (the pre-signed URLs)")
+		polls        = fs.Int("report-polls", 0, "polls of each report that answer IN_PROGRESS before it is FINISHED")
+		urlTTL       = fs.Duration("report-url-ttl", 5*time.Minute, "lifetime of a report's download URL")
+		urlUses      = fs.Int("report-url-uses", 0, "downloads one URL serves before it expires (0 = any within its lifetime)")
+		failOnce     = fs.String("report-fail-once", "", "reports that fail once, e.g. CAMPAIGN:EXPIRED,ADVERTISER:2024-01-31 (level, start date, ad account id, status)")
+		gzipMode     = fs.String("report-gzip", "none", "report downloads: none, encoding (Content-Encoding: gzip) or object (a .json.gz file)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -68,6 +79,18 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("--faults: %w", err)
 	}
+	if *historyDays > 0 {
+		sz.AnalyticsDays = *historyDays
+	}
+	reports, err := reportOptions(*polls, *urlTTL, *urlUses, *failOnce, *gzipMode)
+	if err != nil {
+		return err
+	}
+	dl, err := net.Listen("tcp", *downloadAddr)
+	if err != nil {
+		return err
+	}
+	reports.DownloadURL = "http://" + dl.Addr().String()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	now := time.Now().UTC()
@@ -75,7 +98,7 @@ func run(args []string) error {
 	opts := fixtures.Options{
 		ClientID: *clientID, ClientSecret: *clientSecret, RefreshToken: *refreshToken,
 		Latency: *latency, Faults: faults, RotateStrict: *rotateStrict, RefreshTokenTTL: *refreshTTL,
-		ValidateRequests: *validate, Seed: *seed,
+		ValidateRequests: *validate, Seed: *seed, Reports: reports,
 	}
 	if *rateLimits {
 		opts.RateLimits = fixtures.DefaultRateLimits
@@ -100,15 +123,17 @@ func run(args []string) error {
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	base := "http://" + ln.Addr().String() + "/v5"
-	fmt.Fprintf(os.Stderr, "fake-pinterest: serving the %s dataset (seed %d) at %s\n", sz.Name, *seed, base)
+	fmt.Fprintf(os.Stderr, "fake-pinterest: serving the %s dataset (seed %d) at %s; report downloads at %s\n", sz.Name, *seed, base, reports.DownloadURL)
 	if *readyFile != "" {
 		if err := atomicfile.Write(*readyFile, []byte(base+"\n"), 0o600); err != nil {
 			return err
 		}
 	}
 
-	errc := make(chan error, 1)
+	dlSrv := &http.Server{Handler: fake.DownloadHandler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- dlSrv.Serve(dl) }()
 	select {
 	case err := <-errc:
 		return err
@@ -120,8 +145,12 @@ func run(args []string) error {
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	if err := dlSrv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
 	counts, _ := json.Marshal(fake.CountByOp())
-	fmt.Fprintf(os.Stderr, "fake-pinterest: stopped; requests per operation %s; faults %v\n", counts, fake.FaultCounts())
+	fmt.Fprintf(os.Stderr, "fake-pinterest: stopped; requests per operation %s; faults %v; %d report downloads (%d with an Authorization header)\n",
+		counts, fake.FaultCounts(), len(fake.Downloads()), fake.DownloadsWithAuthorization())
 	if v := fake.ContractViolations(); len(v) > 0 {
 		fmt.Fprintf(os.Stderr, "fake-pinterest: %d contract violations:\n", len(v))
 		for _, line := range v {
@@ -129,6 +158,19 @@ func run(args []string) error {
 		}
 	}
 	return nil
+}
+
+// reportOptions builds the report API's options from the flags.
+func reportOptions(polls int, urlTTL time.Duration, urlUses int, failOnce, gzipMode string) (fixtures.ReportOptions, error) {
+	o := fixtures.ReportOptions{Polls: polls, URLTTL: urlTTL, URLUses: urlUses}
+	var err error
+	if o.FailOnce, err = fixtures.ParseReportMatches(failOnce); err != nil {
+		return o, fmt.Errorf("--report-fail-once: %w", err)
+	}
+	if o.Gzip, err = fixtures.ParseGzipMode(gzipMode); err != nil {
+		return o, fmt.Errorf("--report-gzip: %w", err)
+	}
+	return o, nil
 }
 
 // writeExpect writes the record counts per stream of a complete sync of every
