@@ -459,8 +459,8 @@ func TestReportStreams(t *testing.T) {
 	}
 	_, yesterday := analyticsRange(time.Now())
 	others := slices.DeleteFunc(slices.Clone(reportStreams), func(s string) bool { return s == "product_item_report" })
-	assertComplete(t, first, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: today.AddDate(0, 0, -400), End: yesterday}), others...)
-	assertComplete(t, first, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: today.AddDate(0, 0, -91), End: yesterday}), "product_item_report")
+	assertComplete(t, first, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: today.AddDate(0, 0, -400), End: yesterday, Reports: true}), others...)
+	assertComplete(t, first, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: today.AddDate(0, 0, -91), End: yesterday, Reports: true}), "product_item_report")
 	for _, name := range reportStreams {
 		if len(first.records[name]) == 0 {
 			t.Errorf("%s: no records", name)
@@ -484,7 +484,7 @@ func TestReportStreams(t *testing.T) {
 		t.Fatal(second.err)
 	}
 	ready, _ := time.Parse(time.DateOnly, srv.LastReadyDay())
-	assertComplete(t, second, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: ready.AddDate(0, 0, -30), End: yesterday}), reportStreams...)
+	assertComplete(t, second, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: ready.AddDate(0, 0, -30), End: yesterday, Reports: true}), reportStreams...)
 	if n := srv.CountByOp()[catalog.ReportCreateOp]; n != 2*(11+2) {
 		t.Errorf("incremental run: %d reports created, want %d (one per level, two for PRODUCT_ITEM's 31 days)", n, 2*(11+2))
 	}
