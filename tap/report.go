@@ -28,7 +28,7 @@ const (
 	// reportsInFlight bounds the reports under way at once in a run
 	// (created and not yet read): Pinterest builds them in parallel, and
 	// their polls share the ads_analytics quota with everything else.
-	reportsInFlight = 4
+	reportsInFlight = 8
 	// reportRecreates is how many times a report that ends FAILED,
 	// EXPIRED, DOES_NOT_EXIST or CANCELLED is created anew.
 	reportRecreates = 3

@@ -74,7 +74,7 @@ type Syncer struct {
 type Options struct {
 	Now func() time.Time
 	// ReportPoll is the first wait between creating an async report and
-	// polling it (doubled after each poll); 0 = 2s.
+	// polling it (doubled after each poll); 0 = 1s.
 	ReportPoll time.Duration
 }
 
@@ -92,7 +92,7 @@ func NewSyncer(cfg *Config, client *pinterest.Client, log *slog.Logger, sel *Sel
 		sems:  map[string]chan struct{}{}, analytics: make(chan struct{}, analyticsInFlight),
 		reports: make(chan struct{}, reportsInFlight), reportPoll: opt.ReportPoll}
 	if s.reportPoll <= 0 {
-		s.reportPoll = 2 * time.Second
+		s.reportPoll = time.Second
 	}
 	for i := range catalog.Streams {
 		p, err := newPlan(&catalog.Streams[i], sel)
