@@ -185,7 +185,7 @@ func (s *Syncer) createReport(ctx context.Context, j *reportJob) (string, error)
 	err = s.call(ctx, j, pinterest.Request{Op: catalog.ReportCreateOp, JSON: body}, func(b []byte) error {
 		token, _ = jsonscan.StringValue(jsonscan.Member(b, "token"))
 		if token == "" {
-			return fmt.Errorf("Pinterest created no report: %s", snippet(b))
+			return fmt.Errorf("no report token in Pinterest's answer: %s", snippet(b))
 		}
 		return nil
 	})

@@ -166,7 +166,7 @@ func (ra *reportAPI) serveDownload(w http.ResponseWriter, r *http.Request) {
 	var out = json.NewEncoder(w)
 	if ra.gzip {
 		zw := gzip.NewWriter(w)
-		defer zw.Close()
+		defer func() { _ = zw.Close() }()
 		out = json.NewEncoder(zw)
 	}
 	_ = out.Encode(ra.rows(rep))

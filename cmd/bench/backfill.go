@@ -46,7 +46,7 @@ func selectionCatalog(path string, names ...string) error {
 
 type backfillResult struct {
 	days                                  int
-	reports, creates, polls, downloads    int
+	creates, polls, downloads             int
 	reportBound, incumbentReports         int
 	records, want                         int64
 	wall                                  time.Duration

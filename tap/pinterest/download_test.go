@@ -22,8 +22,8 @@ func TestDownload(t *testing.T) {
 	gz := func() []byte {
 		var b bytes.Buffer
 		w := gzip.NewWriter(&b)
-		w.Write([]byte(body))
-		w.Close()
+		_, _ = w.Write([]byte(body))
+		_ = w.Close()
 		return b.Bytes()
 	}()
 	cases := []struct {
@@ -33,10 +33,10 @@ func TestDownload(t *testing.T) {
 		wantHits int32
 	}{
 		{"plain", func(w http.ResponseWriter, _ int32) { fmt.Fprint(w, body) }, nil, 1},
-		{"gzip by content", func(w http.ResponseWriter, _ int32) { w.Write(gz) }, nil, 1},
+		{"gzip by content", func(w http.ResponseWriter, _ int32) { _, _ = w.Write(gz) }, nil, 1},
 		{"gzip by header", func(w http.ResponseWriter, _ int32) {
 			w.Header().Set("Content-Encoding", "gzip")
-			w.Write(gz)
+			_, _ = w.Write(gz)
 		}, nil, 1},
 		{"503 then ok", func(w http.ResponseWriter, n int32) {
 			if n == 1 {
