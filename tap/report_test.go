@@ -2,7 +2,9 @@ package tap
 
 import (
 	"compress/gzip"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -37,6 +39,9 @@ type reportAPI struct {
 	failLevel   string // reports of this level starting on or after failFrom always fail
 	failFrom    string
 	extraID     string // an entity in every CAMPAIGN report that the listing does not have
+	holdLevel   string // reports of this level starting on or after holdFrom stay IN_PROGRESS
+	holdFrom    string
+	onDownload  func(rep *fakeReport)
 
 	mu      sync.Mutex
 	reports map[string]*fakeReport
@@ -136,7 +141,7 @@ func (ra *reportAPI) status(w http.ResponseWriter, r *http.Request) {
 	}
 	rep.polls++
 	switch {
-	case rep.polls <= ra.polls:
+	case rep.polls <= ra.polls, rep.level == ra.holdLevel && rep.from >= ra.holdFrom:
 		fmt.Fprint(w, `{"report_status":"IN_PROGRESS","url":null,"size":null}`)
 	case ra.failFirst && !ra.failed[rep.level], rep.level == ra.failLevel && rep.from >= ra.failFrom:
 		ra.failed[rep.level] = true
@@ -162,6 +167,9 @@ func (ra *reportAPI) serveDownload(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(403)
 		fmt.Fprint(w, `<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>`)
 		return
+	}
+	if ra.onDownload != nil {
+		defer ra.onDownload(rep)
 	}
 	var out = json.NewEncoder(w)
 	if ra.gzip {
@@ -488,4 +496,73 @@ func TestReportStreams(t *testing.T) {
 	if n := srv.CountByOp()[catalog.ReportCreateOp]; n != 2*(11+2) {
 		t.Errorf("incremental run: %d reports created, want %d (one per level, two for PRODUCT_ITEM's 31 days)", n, 2*(11+2))
 	}
+}
+
+// TestBackfillInterrupted: a run cancelled in the middle of the backfill
+// (SIGINT) while campaign_analytics waits for its third report ends with a
+// STATE whose bookmark covers its first two reports; the next run from it
+// resumes there (less the look-back) and the two runs hold every row.
+func TestBackfillInterrupted(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t, fixtures.Small, fixtures.Options{})
+	ra := newReportAPI(t, srv)
+	acc := srv.Dataset().AdAccountIDs()[0]
+	start := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -900)
+	third := start.AddDate(0, 0, 2*186)
+	ra.holdLevel, ra.holdFrom = "CAMPAIGN", third.Format(time.DateOnly)
+	cfg := fmt.Sprintf(`,"ad_account_ids":[%q],"start_date":%q`, acc, start.Format(time.DateOnly))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var campaignReports atomic.Int32
+	ra.onDownload = func(rep *fakeReport) {
+		if rep.level == "CAMPAIGN" && campaignReports.Add(1) == 2 {
+			go func() { // the tap writes the second report's rows and bookmark, then the user presses ^C
+				time.Sleep(300 * time.Millisecond)
+				cancel()
+			}()
+		}
+	}
+	first := runSync(t, srv, runOpts{catalog: adsCatalog(t), config: cfg, baseURL: ra.URL(), ctx: ctx})
+	if !errors.Is(first.err, context.Canceled) {
+		t.Fatalf("want the run cancelled, got %v", first.err)
+	}
+	bm, ok := first.final.get(catalog.StreamByName("campaign_analytics"), acc)
+	if stopped := third.AddDate(0, 0, -1); !ok || !bm.Equal(stopped) {
+		t.Fatalf("campaign_analytics bookmark %v after the interrupt, want %s (the end of its second report)", bm, stopped.Format(time.DateOnly))
+	}
+	ra.holdLevel, ra.onDownload = "", nil
+	second := runSync(t, srv, runOpts{catalog: adsCatalog(t), config: cfg, baseURL: ra.URL(), state: first.final})
+	if second.err != nil {
+		t.Fatal(second.err)
+	}
+	oldest := "9999"
+	for _, r := range second.records["campaign_analytics"] {
+		var m struct{ DATE string }
+		_ = json.Unmarshal(r, &m)
+		oldest = min(oldest, m.DATE)
+	}
+	if want := bm.AddDate(0, 0, -30).Format(time.DateOnly); oldest != want {
+		t.Errorf("the next run starts at %s, want %s (the bookmark less the look-back)", oldest, want)
+	}
+	want := wantBackfill(t, srv, first, fixtures.TapStatuses, acc, start)
+	for _, name := range backfillStreams {
+		union := syncResult{records: map[string][]json.RawMessage{name: dedupeStream(t, name, append(first.records[name], second.records[name]...))}}
+		assertComplete(t, union, want, name)
+	}
+}
+
+var backfillStreams = []string{"ad_account_analytics", "campaign_analytics", "ad_group_analytics", "ad_analytics"}
+
+// dedupeStream keeps one record per key, as a target's upsert does.
+func dedupeStream(t *testing.T, stream string, recs []json.RawMessage) []json.RawMessage {
+	t.Helper()
+	seen := map[string]bool{}
+	var out []json.RawMessage
+	for i, k := range keysInOrder(t, stream, recs) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, recs[i])
+		}
+	}
+	return out
 }
