@@ -453,37 +453,36 @@ var reportStreams = []string{"advertiser_report", "campaign_analytics_report", "
 	"ad_group_targeting_report", "pin_promotion_targeting_report", "product_group_targeting_report", "keyword_report"}
 
 // TestReportStreams syncs the incumbent's 12 report streams from the fake:
-// every row from start_date (400 days back; PRODUCT_ITEM reaches 92 and
-// says so), keys unique, bookmarks at the last final day; the next run
-// re-reads the attribution look-back only.
+// every row from start_date (200 days back: two reports a level;
+// PRODUCT_ITEM reaches 92 and says so), keys unique, bookmarks at the last
+// final day; the next run re-reads the attribution look-back only.
 func TestReportStreams(t *testing.T) {
 	t.Parallel()
 	srv := newFake(t, fixtures.Small, fixtures.Options{RecordRequests: true, Reports: fixtures.ReportOptions{Polls: 1, Gzip: fixtures.GzipEncoding}})
 	today := time.Now().UTC().Truncate(24 * time.Hour)
-	cfg := fmt.Sprintf(`,"start_date":%q`, today.AddDate(0, 0, -400).Format(time.DateOnly))
+	acc := srv.Dataset().AdAccountIDs()[0]
+	cfg := fmt.Sprintf(`,"start_date":%q,"ad_account_ids":[%q]`, today.AddDate(0, 0, -200).Format(time.DateOnly), acc)
 	first := runSync(t, srv, runOpts{catalog: selectOnly(t, reportStreams...), config: cfg})
 	if first.err != nil {
 		t.Fatalf("%v\n%s", first.err, first.logs)
 	}
 	_, yesterday := analyticsRange(time.Now())
 	others := slices.DeleteFunc(slices.Clone(reportStreams), func(s string) bool { return s == "product_item_report" })
-	assertComplete(t, first, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: today.AddDate(0, 0, -400), End: yesterday, Reports: true}), others...)
-	assertComplete(t, first, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: today.AddDate(0, 0, -91), End: yesterday, Reports: true}), "product_item_report")
+	assertComplete(t, first, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: today.AddDate(0, 0, -200), End: yesterday, Reports: true, AdAccountIDs: []string{acc}}), others...)
+	assertComplete(t, first, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: today.AddDate(0, 0, -91), End: yesterday, Reports: true, AdAccountIDs: []string{acc}}), "product_item_report")
 	for _, name := range reportStreams {
 		if len(first.records[name]) == 0 {
 			t.Errorf("%s: no records", name)
 		}
-		for _, acc := range srv.Dataset().AdAccountIDs() {
-			if v, _ := first.final.get(catalog.StreamByName(name), acc); v.Format(time.DateOnly) != srv.LastReadyDay() {
-				t.Errorf("%s bookmark of %s: %s, want %s", name, acc, v.Format(time.DateOnly), srv.LastReadyDay())
-			}
+		if v, _ := first.final.get(catalog.StreamByName(name), acc); v.Format(time.DateOnly) != srv.LastReadyDay() {
+			t.Errorf("%s bookmark: %s, want %s", name, v.Format(time.DateOnly), srv.LastReadyDay())
 		}
 	}
-	// 2 accounts × (11 levels × 3 reports of ≤186 days + 3 PRODUCT_ITEM reports of ≤31 days).
-	if n := srv.CountByOp()[catalog.ReportCreateOp]; n != 2*(11*3+3) {
-		t.Errorf("%d reports created, want %d", n, 2*(11*3+3))
+	// 11 levels × 2 reports of ≤186 days + 3 PRODUCT_ITEM reports of ≤31 days.
+	if n := srv.CountByOp()[catalog.ReportCreateOp]; n != 11*2+3 {
+		t.Errorf("%d reports created, want %d", n, 11*2+3)
 	}
-	if !strings.Contains(first.logs, "product_item_report: "+today.AddDate(0, 0, -400).Format(time.DateOnly)+" to "+today.AddDate(0, 0, -92).Format(time.DateOnly)) {
+	if !strings.Contains(first.logs, "product_item_report: "+today.AddDate(0, 0, -200).Format(time.DateOnly)+" to "+today.AddDate(0, 0, -92).Format(time.DateOnly)) {
 		t.Errorf("the days PRODUCT_ITEM reports do not reach were not named:\n%s", first.logs)
 	}
 	srv.Reset()
@@ -492,9 +491,9 @@ func TestReportStreams(t *testing.T) {
 		t.Fatal(second.err)
 	}
 	ready, _ := time.Parse(time.DateOnly, srv.LastReadyDay())
-	assertComplete(t, second, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: ready.AddDate(0, 0, -30), End: yesterday, Reports: true}), reportStreams...)
-	if n := srv.CountByOp()[catalog.ReportCreateOp]; n != 2*(11+2) {
-		t.Errorf("incremental run: %d reports created, want %d (one per level, two for PRODUCT_ITEM's 31 days)", n, 2*(11+2))
+	assertComplete(t, second, srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: ready.AddDate(0, 0, -30), End: yesterday, Reports: true, AdAccountIDs: []string{acc}}), reportStreams...)
+	if n := srv.CountByOp()[catalog.ReportCreateOp]; n != 11+2 {
+		t.Errorf("incremental run: %d reports created, want %d (one per level, two for PRODUCT_ITEM's 31 days)", n, 11+2)
 	}
 }
 
