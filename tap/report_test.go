@@ -565,3 +565,22 @@ func dedupeStream(t *testing.T, stream string, recs []json.RawMessage) []json.Ra
 	}
 	return out
 }
+
+// TestReportProgress: the progress lines sum the reports up, once per change.
+func TestReportProgress(t *testing.T) {
+	t.Parallel()
+	var r reportStats
+	if l := r.progress(); l != "" {
+		t.Errorf("no report yet, but %q", l)
+	}
+	r.start()
+	r.start()
+	r.add(&reportJob{creates: 2, polls: 5, rows: 100}, nil)
+	want := "async reports: 1 read, 0 failed; 2 creates and 5 polls (ads_analytics calls), 100 rows; 1 in progress"
+	if l := r.progress(); l != want {
+		t.Errorf("progress %q, want %q", l, want)
+	}
+	if l := r.progress(); l != "" {
+		t.Errorf("nothing moved, but %q", l)
+	}
+}
