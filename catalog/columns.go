@@ -98,3 +98,11 @@ func ColumnType(col string) string {
 	}
 	return TypeNumber
 }
+
+// syncOnlyColumns are the sync analytics columns the async report API does
+// not take (REFERENCE.md §6: ReportingColumnAsync is Appendix A minus these,
+// plus Appendix B).
+var syncOnlyColumns = map[string]bool{"QUIZ_PIN_RESULT_OPEN": true}
+
+// SyncOnlyColumn reports whether the async report API refuses a sync column.
+func SyncOnlyColumn(c string) bool { return syncOnlyColumns[c] }

@@ -1,5 +1,7 @@
 package catalog
 
+import "strings"
+
 // Shape is how an endpoint answers. The engine has one fetcher per shape;
 // a stream's row picks it.
 type Shape int
@@ -18,10 +20,14 @@ const (
 	// DailyMetrics answers {"all": {"daily_metrics": [...]}}
 	// (user_account/analytics), for a date window.
 	DailyMetrics
+	// ReportRows is a stream read only through the async report API (the
+	// row's Report): one report per partition and span of days, whose
+	// downloaded rows are the records.
+	ReportRows
 )
 
 // Windowed reports whether the endpoint is read by date windows.
-func (s Shape) Windowed() bool { return s == Rows || s == DailyMetrics }
+func (s Shape) Windowed() bool { return s == Rows || s == DailyMetrics || s == ReportRows }
 
 // KeyType is the wire type of a replication key's values.
 type KeyType int
@@ -84,6 +90,56 @@ type Window struct {
 	Back int // the oldest day it serves, in days before today
 }
 
+// Report says that the days of a windowed stream older than its Window
+// reaches are read through Pinterest's asynchronous report API
+// (REFERENCE.md §6) at Level, with the same parameters, and written to the
+// same stream: a report is created for the partition (POST Path), polled
+// (GET Path?token=), and its pre-signed URL downloaded. The download is an
+// object keyed by entity id; the id is written to the record's first key
+// property, and the row fields in Omit (the level's own name for that id)
+// are left out.
+type Report struct {
+	Level  string
+	Path   string // relative to base_url; {placeholders} as in Stream.Path
+	Window Window // the longest span of one report and how far back reports reach
+	Omit   []string
+	// Refused are prefixes of columns the level does not take (PRODUCT_ITEM:
+	// no ad or pin-promotion columns); they are neither asked for nor in
+	// the schema of a ReportRows stream.
+	Refused []string
+}
+
+// Refuses reports whether the report's level does not take a column.
+func (r *Report) Refuses(col string) bool {
+	if SyncOnlyColumn(col) {
+		return true
+	}
+	for _, p := range r.Refused {
+		if strings.HasPrefix(col, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Targeting reports whether the level splits rows by targeting value.
+func (r *Report) Targeting() bool { return strings.HasSuffix(r.Level, "_TARGETING") }
+
+// The report operations (both ads_analytics), and the one that says
+// whether a day's metrics are final (REFERENCE.md §1, §7).
+const (
+	ReportCreateOp = "analytics/create_report"
+	ReportGetOp    = "analytics/get_report"
+	ReadyStateOp   = "metrics_ready_state/get"
+	ReadyStatePath = "/resources/metrics_ready_state"
+)
+
+// asyncReport is the report of a level: 186 days a report, 914 days back
+// (one day spared for the UTC day boundary).
+func asyncReport(level string, omit ...string) *Report {
+	return &Report{Level: level, Path: "/ad_accounts/{ad_account_id}/reports", Window: Window{Days: 186, Back: 913}, Omit: omit}
+}
+
 // SchemaRule says how the stream's schema is derived from the spec
 // (cmd/gen-schemas); the record schema itself is the item schema of the
 // operation's 200 response, found through the shape.
@@ -129,6 +185,12 @@ type Stream struct {
 	Params []Param // query parameters sent on every call
 	Batch  *Batch  // the parent's ids, batched ("" = once per parent item)
 	Window *Window // date windows of a windowed shape
+	Report *Report // the async report that reads days older than Window reaches
+	// Finalised: the bookmark never passes the last day Pinterest calls
+	// final for both conversion and non-conversion metrics
+	// (metrics_ready_state, a call of the row's Category), so that the next
+	// run reads again the days Pinterest was still computing.
+	Finalised bool
 
 	// AddFields are context values written into each record where the API
 	// leaves them out: record field → context key.
@@ -173,6 +235,27 @@ var adsAnalyticsParams = []Param{
 	{Name: "engagement_window_days", Setting: "engagement_window_days"},
 	{Name: "view_window_days", Setting: "view_window_days"},
 	{Name: "conversion_report_time", Setting: "conversion_report_time"},
+}
+
+// reportStream is a row read only through async reports of a level: the
+// incumbent's report streams (airbyte source-pinterest), keyed by the
+// level's id column and DATE (and the targeting type and value at a
+// _TARGETING level), incremental on DATE like the analytics streams.
+func reportStream(name, idKey string, rep *Report) Stream {
+	keys := []string{idKey, "DATE"}
+	if rep.Targeting() {
+		keys = append(keys, "TARGETING_TYPE", "TARGETING_VALUE")
+	}
+	return Stream{Name: name, Op: ReportCreateOp, Path: rep.Path, Category: "ads_analytics", Shape: ReportRows, Parent: "ad_accounts",
+		Partition: "ad_account_id", KeyProperties: keys, ReplicationKey: "DATE", KeyType: Day,
+		Params: adsAnalyticsParams, Window: &rep.Window, Report: rep, Finalised: true, Scopes: adsScopes}
+}
+
+// productItem: PRODUCT_ITEM reports reach 92 days back, 31 days a report,
+// and take no ad or pin-promotion columns (REFERENCE.md §6).
+func productItem(level string) *Report {
+	return &Report{Level: level, Path: "/ad_accounts/{ad_account_id}/reports", Window: Window{Days: 31, Back: 91},
+		Refused: []string{"AD_ID", "AD_NAME", "PIN_PROMOTION", "AD_STATUS", "AD_ENTITY_STATUS"}}
 }
 
 var (
@@ -231,27 +314,27 @@ var Streams = []Stream{
 		Scopes:     adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "AdAccount"}},
 	{Name: "ad_account_analytics", Op: "ad_account/analytics", Path: "/ad_accounts/{ad_account_id}/analytics", Category: "ads_analytics", Shape: Rows, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"AD_ACCOUNT_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
-		Params: adsAnalyticsParams, Window: syncAnalytics, Scopes: adsScopes, SelectedByDefault: true},
+		Params: adsAnalyticsParams, Window: syncAnalytics, Finalised: true, Report: asyncReport("ADVERTISER", "ADVERTISER_ID"), Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "campaigns", Op: "campaigns/list", Path: "/ad_accounts/{ad_account_id}/campaigns", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
 		Params: entityPage, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "CampaignResponse"}},
 	{Name: "campaign_analytics", Op: "campaigns/analytics", Path: "/ad_accounts/{ad_account_id}/campaigns/analytics", Category: "ads_analytics", Shape: Rows, Parent: "campaigns",
 		Partition: "ad_account_id", KeyProperties: []string{"CAMPAIGN_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
-		Params: adsAnalyticsParams, Batch: &Batch{Param: "campaign_ids", Size: 250, Column: "CAMPAIGN_ID"}, Window: syncAnalytics,
+		Params: adsAnalyticsParams, Batch: &Batch{Param: "campaign_ids", Size: 250, Column: "CAMPAIGN_ID"}, Window: syncAnalytics, Finalised: true, Report: asyncReport("CAMPAIGN"),
 		Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "ad_groups", Op: "ad_groups/list", Path: "/ad_accounts/{ad_account_id}/ad_groups", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
 		Params: entityPage, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "AdGroupResponse"}},
 	{Name: "ad_group_analytics", Op: "ad_groups/analytics", Path: "/ad_accounts/{ad_account_id}/ad_groups/analytics", Category: "ads_analytics", Shape: Rows, Parent: "ad_groups",
 		Partition: "ad_account_id", KeyProperties: []string{"AD_GROUP_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
-		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_group_ids", Size: 250, Column: "AD_GROUP_ID"}, Window: syncAnalytics,
+		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_group_ids", Size: 250, Column: "AD_GROUP_ID"}, Window: syncAnalytics, Finalised: true, Report: asyncReport("AD_GROUP"),
 		Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "ads", Op: "ads/list", Path: "/ad_accounts/{ad_account_id}/ads", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
 		Params: entityPage, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "AdResponse"}},
 	{Name: "ad_analytics", Op: "ads/analytics", Path: "/ad_accounts/{ad_account_id}/ads/analytics", Category: "ads_analytics", Shape: Rows, Parent: "ads",
 		Partition: "ad_account_id", KeyProperties: []string{"AD_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
-		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_ids", Size: 250, Column: "AD_ID"}, Window: syncAnalytics,
+		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_ids", Size: 250, Column: "AD_ID"}, Window: syncAnalytics, Finalised: true, Report: asyncReport("PIN_PROMOTION", "PIN_PROMOTION_ID"),
 		Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "audiences", Op: "audiences/list", Path: "/ad_accounts/{ad_account_id}/audiences", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_timestamp", KeyType: UnixSeconds,
@@ -275,6 +358,19 @@ var Streams = []Stream{
 	{Name: "catalogs_product_groups", Op: "catalogs_product_groups/list", Path: "/catalogs/product_groups", Category: "catalogs_read", Shape: Paged,
 		KeyProperties: []string{"id"}, Params: catalogPage, EmptyOn: 409, Seconds: []string{"created_at", "updated_at"},
 		Scopes: catalogScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "CatalogsVerticalProductGroup"}},
+
+	reportStream("advertiser_report", "AD_ACCOUNT_ID", asyncReport("ADVERTISER")),
+	reportStream("campaign_analytics_report", "CAMPAIGN_ID", asyncReport("CAMPAIGN")),
+	reportStream("ad_group_report", "AD_GROUP_ID", asyncReport("AD_GROUP")),
+	reportStream("pin_promotion_report", "AD_ID", asyncReport("PIN_PROMOTION")),
+	reportStream("product_group_report", "PRODUCT_GROUP_ID", asyncReport("PRODUCT_GROUP")),
+	reportStream("product_item_report", "PRODUCT_ITEM_ID", productItem("PRODUCT_ITEM")),
+	reportStream("advertiser_targeting_report", "AD_ACCOUNT_ID", asyncReport("ADVERTISER_TARGETING")),
+	reportStream("campaign_targeting_report", "CAMPAIGN_ID", asyncReport("CAMPAIGN_TARGETING")),
+	reportStream("ad_group_targeting_report", "AD_GROUP_ID", asyncReport("AD_GROUP_TARGETING")),
+	reportStream("pin_promotion_targeting_report", "AD_ID", asyncReport("PIN_PROMOTION_TARGETING")),
+	reportStream("product_group_targeting_report", "PRODUCT_GROUP_ID", asyncReport("PRODUCT_GROUP_TARGETING")),
+	reportStream("keyword_report", "KEYWORD_ID", asyncReport("KEYWORD")),
 }
 
 // StreamByName returns the row of a stream, or nil.

@@ -96,8 +96,10 @@ func TestStreamTable(t *testing.T) {
 		s := &catalog.Streams[i]
 		t.Run(s.Name, func(t *testing.T) {
 			checkRow(t, s, seen)
-			checkOp(t, s, ops[s.Op])
-			checkParams(t, s, ops[s.Op], known)
+			if s.Shape != catalog.ReportRows { // a POST with a JSON body: TestReportRows holds it to the spec
+				checkOp(t, s, ops[s.Op])
+				checkParams(t, s, ops[s.Op], known)
+			}
 			checkSchema(t, s)
 		})
 		seen[s.Name] = true

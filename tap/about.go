@@ -75,6 +75,7 @@ var shapeNotes = map[catalog.Shape]string{
 	catalog.Object:       "one record",
 	catalog.Rows:         "daily rows by date window",
 	catalog.DailyMetrics: "one record per day",
+	catalog.ReportRows:   "async reports",
 }
 
 // StreamsTable returns the Markdown table of the streams, from the stream table.
@@ -87,6 +88,13 @@ func StreamsTable() string {
 		if s.Batch != nil {
 			how += fmt.Sprintf(", %d %s a call", s.Batch.Size, s.Batch.Param)
 		}
+		endpoint := "GET " + s.Path
+		if r := s.Report; r != nil && s.Shape == catalog.ReportRows {
+			how = fmt.Sprintf("%s, level %s, %d days a report, %d days back", how, r.Level, r.Window.Days, r.Window.Back+1)
+			endpoint = "POST " + s.Path
+		} else if r != nil {
+			how += fmt.Sprintf("; older days by async reports, level %s", r.Level)
+		}
 		parent, repl, def := "–", "FULL_TABLE", "no"
 		if s.Parent != "" {
 			parent = s.Parent
@@ -97,7 +105,7 @@ func StreamsTable() string {
 		if s.SelectedByDefault {
 			def = "yes"
 		}
-		fmt.Fprintf(&b, "| %s | GET %s (%s) | %s | %s | %s | %s | %s |\n", s.Name, s.Path, how, parent,
+		fmt.Fprintf(&b, "| %s | %s (%s) | %s | %s | %s | %s | %s |\n", s.Name, endpoint, how, parent,
 			strings.Join(s.KeyProperties, ", "), repl, strings.Join(s.Scopes, ", "), def)
 	}
 	return b.String()

@@ -17,8 +17,11 @@ import (
 
 // window returns the days to read for a partition, inclusive: from the
 // bookmark less the look-back (or start_date, or as far back as the
-// endpoint reaches) to yesterday, the last complete day (or end_date).
-func (s *Syncer) window(p *plan, partition string) (from, to time.Time, ok bool) {
+// endpoint reaches) to yesterday, the last complete day (or end_date). The
+// days older than the endpoint reaches are old: read through the row's
+// async report when it has one and they are within its reach; what is
+// older still is a gap, said at the end of the run.
+func (s *Syncer) window(p *plan, partition string) (from, to time.Time, ok bool, old span) {
 	oldest := s.today.AddDate(0, 0, -p.s.Window.Back)
 	to = s.today.AddDate(0, 0, -1)
 	if !s.cfg.EndDate.IsZero() {
@@ -40,12 +43,43 @@ func (s *Syncer) window(p *plan, partition string) (from, to time.Time, ok bool)
 		}
 	}
 	if from.Before(oldest) {
-		if p.selected {
-			s.gaps.add(p.s, describePartition(p.s, partition), from, minTime(oldest.AddDate(0, 0, -1), to))
-		}
+		old = s.oldDays(p, partition, from, minTime(oldest.AddDate(0, 0, -1), to))
 		from = oldest
 	}
-	return from, to, !from.After(to)
+	return from, to, !from.After(to), old
+}
+
+// span is a range of days, inclusive; empty when from is zero.
+type span struct{ from, to time.Time }
+
+func (d span) empty() bool { return d.from.IsZero() }
+
+// oldDays returns the part of [from, to] the row's report reaches, and
+// records the rest as a gap.
+func (s *Syncer) oldDays(p *plan, partition string, from, to time.Time) span {
+	if !p.selected {
+		return span{}
+	}
+	back, reach := p.s.Window.Back, span{}
+	if r := p.s.Report; r != nil {
+		back = r.Window.Back
+		oldest := s.today.AddDate(0, 0, -r.Window.Back)
+		if !to.Before(oldest) {
+			reach = span{from: maxTime(from, oldest), to: to}
+		}
+		to = minTime(to, oldest.AddDate(0, 0, -1))
+	}
+	if !from.After(to) {
+		s.gaps.add(p.s, describePartition(p.s, partition), from, to, back+1)
+	}
+	return reach
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -77,7 +111,7 @@ type gap struct {
 	back     int
 }
 
-func (g *gaps) add(st *catalog.Stream, part string, from, to time.Time) {
+func (g *gaps) add(st *catalog.Stream, part string, from, to time.Time, back int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.by == nil {
@@ -85,7 +119,7 @@ func (g *gaps) add(st *catalog.Stream, part string, from, to time.Time) {
 	}
 	x := g.by[st.Name]
 	if x == nil {
-		x = &gap{from: from, to: to, back: st.Window.Back + 1}
+		x = &gap{from: from, to: to, back: back}
 		g.by[st.Name] = x
 	}
 	if from.Before(x.from) {
@@ -110,7 +144,7 @@ func (g *gaps) lines() []string {
 			sort.Strings(x.parts)
 			where = " for " + strings.Join(x.parts, ", ")
 		}
-		out = append(out, fmt.Sprintf("%s: %s to %s%s not read: older than the %d days Pinterest's synchronous analytics reach back (start_date or the bookmark asked for them); entities are not affected", name,
+		out = append(out, fmt.Sprintf("%s: %s to %s%s not read: older than the %d days Pinterest's analytics reach back (start_date or the bookmark asked for them); entities are not affected", name,
 			x.from.Format(time.DateOnly), x.to.Format(time.DateOnly), where, x.back))
 	}
 	sort.Strings(out)
@@ -135,11 +169,12 @@ func windows(from, to time.Time, days int) [][2]time.Time {
 
 // runWindows reads a windowed stream for one partition: every date window
 // once, or, for a batched stream, every window of every batch of ids the
-// parent listing hands over. The bookmark moves to the last day read only
-// when everything was read.
+// parent listing hands over; days older than the endpoint reaches first,
+// through async reports (backfill). The bookmark moves to the last day read
+// only when everything was read.
 func (s *Syncer) runWindows(ctx context.Context, p *plan, pctx map[string]string, b *batcher) error {
 	partition := pctx[p.s.Partition]
-	from, to, ok := s.window(p, partition)
+	from, to, ok, old := s.window(p, partition)
 	path, err := expand(p.s.Path, pctx)
 	if err != nil {
 		if b != nil {
@@ -148,34 +183,87 @@ func (s *Syncer) runWindows(ctx context.Context, p *plan, pctx map[string]string
 		}
 		return err
 	}
-	if b == nil {
+	read := func(ids []string) error {
 		if !ok {
 			return nil
 		}
-		if err := s.readWindows(ctx, p, path, nil, from, to, pctx); err != nil {
-			return err
-		}
-	} else {
-		var failed error
-		for ids := range b.ch {
-			if ok && failed == nil { // else drain, so that the listing never blocks
-				failed = s.readWindows(ctx, p, path, ids, from, to, pctx)
-			}
-		}
-		if failed != nil {
-			return failed
-		}
+		return s.readWindows(ctx, p, path, ids, from, to, pctx)
+	}
+	switch {
+	case b == nil:
+		err = s.backfillThen(ctx, p, pctx, old, nil, func() error { return read(nil) })
+	case old.empty():
+		err = s.readBatches(ctx, p, b, read)
+	default:
+		err = s.backfillBatches(ctx, p, pctx, b, old, read)
+	}
+	if err == nil && b != nil {
 		if n := s.skipped.unexplained(p.s, describePartition(p.s, partition)); n > 0 {
 			return fmt.Errorf("%d ids refused with HTTP 400 that Pinterest did not call invalid (named in the warning at the end); the bookmark stays", n)
 		}
-		if !b.complete() {
-			return nil // the listing failed; its own error says so, and the bookmark stays
-		}
+	}
+	if err != nil || (b != nil && !b.complete()) {
+		return err // a failed listing says so itself, and the bookmark stays
 	}
 	if ok && p.selected && !p.fullTable {
-		s.out.send(ctx, msg{stream: p.s.Name, bookmark: &bookmarkUpdate{s: p.s, partition: partition, value: to}})
+		day, err := s.bookmarkDay(ctx, p, to)
+		if err != nil {
+			return err
+		}
+		s.out.send(ctx, msg{stream: p.s.Name, bookmark: &bookmarkUpdate{s: p.s, partition: partition, value: day}})
 	}
 	return nil
+}
+
+// readBatches reads each batch of ids as the listing hands it over.
+func (s *Syncer) readBatches(ctx context.Context, p *plan, b *batcher, read func(ids []string) error) error {
+	var failed error
+	for ids := range b.ch {
+		if failed == nil { // else drain, so that the listing never blocks
+			failed = read(ids)
+		}
+	}
+	return failed
+}
+
+// backfillThen reads the old days through reports (oldest first, so that
+// the bookmark can follow), then the rest.
+func (s *Syncer) backfillThen(ctx context.Context, p *plan, pctx map[string]string, old span, keep map[string]bool, rest func() error) error {
+	if !old.empty() {
+		k := func(string) bool { return true }
+		if keep != nil {
+			k = func(id string) bool { return keep[id] }
+		}
+		if err := s.backfill(ctx, p, pctx, old.from, old.to, k); err != nil {
+			return err
+		}
+	}
+	return rest()
+}
+
+// backfillBatches collects every id of the listing first: a report covers
+// all of a partition's entities, and only the listed ones (entity_statuses)
+// are written, as the synchronous reads would.
+func (s *Syncer) backfillBatches(ctx context.Context, p *plan, pctx map[string]string, b *batcher, old span, read func(ids []string) error) error {
+	var batches [][]string
+	keep := map[string]bool{}
+	for ids := range b.ch {
+		batches = append(batches, ids)
+		for _, id := range ids {
+			keep[id] = true
+		}
+	}
+	if !b.complete() {
+		return nil
+	}
+	return s.backfillThen(ctx, p, pctx, old, keep, func() error {
+		for _, ids := range batches {
+			if err := read(ids); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // readWindows reads one batch of ids (nil: none) over every window.

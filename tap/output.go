@@ -49,6 +49,8 @@ type output struct {
 	cancel   context.CancelFunc
 
 	counts map[string]int64
+	// progress, when set, adds a line to each progress report ("" = none).
+	progress func() string
 }
 
 func newOutput(state *State, log *slog.Logger) *output {
@@ -168,6 +170,11 @@ func (o *output) report(reported map[string]int64, final bool) {
 			o.log.Info(fmt.Sprintf("progress: %s: %d records so far (+%d)", n, o.counts[n], d))
 		}
 		reported[n] = o.counts[n]
+	}
+	if o.progress != nil && !final {
+		if l := o.progress(); l != "" {
+			o.log.Info("progress: " + l)
+		}
 	}
 }
 

@@ -67,11 +67,19 @@ type Syncer struct {
 	analytics  chan struct{} // analyticsInFlight slots
 	failures   failures
 	runCtx     context.Context // Run's, for the messages a conformer sends (widen)
+
+	reports     chan struct{} // reportsInFlight slots
+	reportPoll  time.Duration // the first wait before polling a report
+	reportStats reportStats
+	ready       readyState
 }
 
 // Options are the parts of a run that tests change.
 type Options struct {
 	Now func() time.Time
+	// ReportPoll is the first wait between creating an async report and
+	// polling it (doubled after each poll); 0 = 1s.
+	ReportPoll time.Duration
 }
 
 // NewSyncer prepares a sync of the selected streams.
@@ -85,7 +93,11 @@ func NewSyncer(cfg *Config, client *pinterest.Client, log *slog.Logger, sel *Sel
 	}
 	s := &Syncer{cfg: cfg, client: client, log: log, plans: map[string]*plan{}, start: state.clone(), now: now,
 		today: time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC),
-		sems:  map[string]chan struct{}{}, analytics: make(chan struct{}, analyticsInFlight)}
+		sems:  map[string]chan struct{}{}, analytics: make(chan struct{}, analyticsInFlight),
+		reports: make(chan struct{}, reportsInFlight), reportPoll: opt.ReportPoll}
+	if s.reportPoll <= 0 {
+		s.reportPoll = time.Second
+	}
 	for i := range catalog.Streams {
 		p, err := newPlan(&catalog.Streams[i], sel)
 		if err != nil {
@@ -112,6 +124,7 @@ func NewSyncer(cfg *Config, client *pinterest.Client, log *slog.Logger, sel *Sel
 			p.conf.warn = s.out.warn
 		}
 	}
+	s.out.progress = s.reportStats.progress
 	return s, nil
 }
 
@@ -188,6 +201,9 @@ func (s *Syncer) Run(ctx context.Context, w *singer.Writer) error {
 	}
 	wg.Wait()
 	s.warnDropped()
+	if l := s.reportStats.line(); l != "" {
+		s.log.Info(l)
+	}
 	for _, g := range append(s.gaps.lines(), s.skipped.lines()...) {
 		s.log.Warn(g)
 	}
@@ -203,6 +219,9 @@ func (s *Syncer) Run(ctx context.Context, w *singer.Writer) error {
 
 // runStream runs one stream for one parent context with its shape's fetcher.
 func (s *Syncer) runStream(ctx context.Context, p *plan, pctx map[string]string) error {
+	if p.s.Shape == catalog.ReportRows {
+		return s.runReports(ctx, p, pctx)
+	}
 	if p.s.Shape.Windowed() {
 		return s.runWindows(ctx, p, pctx, nil)
 	}

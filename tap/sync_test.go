@@ -110,7 +110,7 @@ func runSync(t *testing.T, srv *fixtures.Server, o runOpts) syncResult {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewSyncer(cfg, client, log, sel, o.state, Options{Now: o.now})
+	s, err := NewSyncer(cfg, client, log, sel, o.state, Options{Now: o.now, ReportPoll: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +228,7 @@ func keys(t *testing.T, stream string, recs []json.RawMessage) []string {
 func assertComplete(t *testing.T, res syncResult, want fixtures.Expectation, streams ...string) {
 	t.Helper()
 	if len(streams) == 0 {
-		streams = fixtures.Streams
+		streams = defaultStreams()
 	}
 	for _, s := range streams {
 		got := keys(t, s, res.records[s])
@@ -239,6 +239,17 @@ func assertComplete(t *testing.T, res syncResult, want fixtures.Expectation, str
 		missing, extra, dups := fixtures.DiffKeys(got, exp)
 		t.Errorf("%s: %d records, want %d; missing %d %v, extra %d %v, duplicated %d %v", s, len(got), len(exp), len(missing), head(missing), len(extra), head(extra), len(dups), head(dups))
 	}
+}
+
+// defaultStreams are the streams a run without a catalog syncs.
+func defaultStreams() []string {
+	var out []string
+	for _, r := range catalog.Streams {
+		if r.SelectedByDefault {
+			out = append(out, r.Name)
+		}
+	}
+	return out
 }
 
 func head(s []string) []string {
@@ -320,8 +331,11 @@ func testFullSync(t *testing.T, size fixtures.Size, allColumns bool) {
 			}
 		}
 	}
-	if v, ok := res.final.get(catalog.StreamByName("ad_analytics"), srv.Dataset().AdAccountIDs()[0]); !ok || !v.Equal(to) {
-		t.Errorf("ad_analytics bookmark %v, want %s (yesterday)", v, to.Format(time.DateOnly))
+	if v, ok := res.final.get(catalog.StreamByName("ad_analytics"), srv.Dataset().AdAccountIDs()[0]); !ok || v.Format(time.DateOnly) != srv.LastReadyDay() {
+		t.Errorf("ad_analytics bookmark %v, want %s (the last day metrics_ready_state calls final)", v, srv.LastReadyDay())
+	}
+	if n := srv.CountByOp()[catalog.ReadyStateOp]; n != 3 { // today and yesterday are not final
+		t.Errorf("%d metrics_ready_state calls, want 3 (once a run)", n)
 	}
 	checkCallCounts(t, srv, fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to})
 }
@@ -360,7 +374,10 @@ func TestIncrementalSync(t *testing.T) {
 	from := to.AddDate(0, 0, -30) // analytics_lookback_days before the bookmark
 	statuses := fixtures.TapStatuses
 	want := srv.Expect(fixtures.ExpectQuery{Statuses: statuses, Start: from, End: to})
-	assertComplete(t, second, want, "user_account_analytics", "boards", "board_sections", "board_pins", "board_section_pins", "ad_accounts",
+	assertComplete(t, second, want, "user_account_analytics", "boards", "board_sections", "board_pins", "board_section_pins", "ad_accounts")
+	// The ads analytics bookmarks stopped at the last day Pinterest called final (metrics_ready_state).
+	ready, _ := time.Parse(time.DateOnly, srv.LastReadyDay())
+	assertComplete(t, second, srv.Expect(fixtures.ExpectQuery{Statuses: statuses, Start: ready.AddDate(0, 0, -30), End: to}),
 		"ad_account_analytics", "campaign_analytics", "ad_group_analytics", "ad_analytics")
 	for _, s := range []string{"campaigns", "ad_groups", "ads"} {
 		since := map[string]int64{}
@@ -441,7 +458,8 @@ func TestFieldSelectionAndFilters(t *testing.T) {
 	}
 	accounts := srv.Dataset().AdAccountIDs()
 	cfg := fmt.Sprintf(`,"ad_account_ids":[%q],"entity_statuses":["ACTIVE"],"analytics_columns":["SPEND_IN_MICRO_DOLLAR","TOTAL_IMPRESSION"],"start_date":"2020-01-01"`, accounts[0])
-	res := runSync(t, srv, runOpts{catalog: cat, config: cfg})
+	ra := newReportAPI(t, srv) // the days from 913 to 90 days back come from async reports
+	res := runSync(t, srv, runOpts{catalog: cat, config: cfg, baseURL: ra.URL()})
 	if res.err != nil {
 		t.Fatal(res.err)
 	}
@@ -468,15 +486,14 @@ func TestFieldSelectionAndFilters(t *testing.T) {
 			}
 		}
 	}
-	from, to := analyticsRange(time.Now())
-	want := srv.Expect(fixtures.ExpectQuery{Statuses: []string{"ACTIVE"}, AdAccountIDs: accounts[:1], Start: from, End: to})
+	want := wantBackfill(t, srv, res, []string{"ACTIVE"}, accounts[0], time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -913))
 	assertComplete(t, res, want, "campaigns", "campaign_analytics")
 	if strings.Contains(res.logs, "does not declare") {
 		t.Errorf("a field the user deselected was reported as unknown:\n%s", res.logs)
 	}
-	oldest := time.Now().UTC().AddDate(0, 0, -90).Format(time.DateOnly)
-	if n := strings.Count(res.logs, "campaign_analytics: 2020-01-01 to "+oldest+" for ad account "+accounts[0]+" not read"); n != 1 {
-		t.Errorf("the unread range before the 90-day look-back was said %d times, want once with stream, dates and account:\n%s", n, res.logs)
+	oldest := time.Now().UTC().AddDate(0, 0, -914).Format(time.DateOnly)
+	if n := strings.Count(res.logs, "campaign_analytics: 2020-01-01 to "+oldest+" for ad account "+accounts[0]+" not read: older than the 914 days"); n != 1 {
+		t.Errorf("the unread range before the 914-day reach of reports was said %d times, want once with stream, dates and account:\n%s", n, res.logs)
 	}
 	if calls := srv.CountByOp(); calls["boards/list"] != 0 || calls["ad_groups/list"] != 0 {
 		t.Errorf("unselected streams were fetched: %v", calls)
@@ -526,7 +543,7 @@ func TestQuotaStopsOneStream(t *testing.T) {
 	from, to := analyticsRange(time.Now())
 	want := srv.Expect(fixtures.ExpectQuery{Statuses: fixtures.TapStatuses, Start: from, End: to})
 	var others []string
-	for _, s := range fixtures.Streams {
+	for _, s := range defaultStreams() {
 		if s != "ad_analytics" {
 			others = append(others, s)
 		}

@@ -404,7 +404,8 @@ func TestDiscoverMarksMissingScopes(t *testing.T) {
 	for _, e := range cat.Streams {
 		root := e.Metadata[0].Metadata
 		lacks := strings.HasPrefix(e.TapStreamID, "catalogs")
-		if root[catalog.SelectedByDefault] != !lacks || (root[tap.MissingScopesKey] != nil) != lacks {
+		byDefault := catalog.StreamByName(e.TapStreamID).SelectedByDefault
+		if root[catalog.SelectedByDefault] != (byDefault && !lacks) || (root[tap.MissingScopesKey] != nil) != lacks {
 			t.Errorf("%s: %v", e.TapStreamID, root)
 		}
 	}

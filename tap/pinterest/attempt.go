@@ -102,6 +102,8 @@ func (c *Client) newRequest(ctx context.Context, cl call) (*http.Request, string
 	var body io.Reader
 	if cl.form != nil {
 		body = strings.NewReader(cl.form.Encode())
+	} else if cl.JSON != nil {
+		body = bytes.NewReader(cl.JSON)
 	}
 	req, err := http.NewRequestWithContext(ctx, cl.method, u, body)
 	if err != nil {
@@ -111,6 +113,8 @@ func (c *Client) newRequest(ctx context.Context, cl call) (*http.Request, string
 	req.Header.Set("User-Agent", c.userAgent)
 	if cl.form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else if cl.JSON != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if cl.basic {
 		req.SetBasicAuth(c.tokens.clientID, c.tokens.clientSecret)

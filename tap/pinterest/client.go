@@ -38,6 +38,9 @@ type Options struct {
 	HTTPClient     *http.Client   // nil = a default one; tests inject their own transport
 	RetryBase      time.Duration  // first backoff interval; 0 = 1s (tests set it small)
 	MaxBody        int64          // the most a success body may hold, decompressed; 0 = DefaultMaxBody
+	// StorageClient fetches pre-signed download URLs (async reports); nil =
+	// a default one. It must not add credentials of its own.
+	StorageClient *http.Client
 }
 
 // Client is the tap's one HTTP path to Pinterest: pace → authenticate →
@@ -57,9 +60,13 @@ type Client struct {
 	maxBody   int64
 
 	budget *semaphore.Weighted
+	// storage fetches pre-signed report URLs: another host, never sent the
+	// bearer token (a client of its own, with no token source).
+	storage *http.Client
 
-	requests atomic.Int64
-	retries  atomic.Int64
+	requests  atomic.Int64
+	retries   atomic.Int64
+	downloads atomic.Int64
 }
 
 // NewClient builds a client. log receives request logs and metrics; r
@@ -103,25 +110,41 @@ func NewClient(o Options, log *slog.Logger, r *logging.Redactor) *Client {
 		retryBase: o.RetryBase,
 		maxBody:   o.MaxBody,
 		budget:    semaphore.NewWeighted(bodyBudget),
+		storage:   o.StorageClient,
+	}
+	if c.storage == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.DisableCompression = true // gzip is decoded by Download, whatever the headers say
+		c.storage = &http.Client{Transport: tr}
 	}
 	c.tokens = newTokens(c, o)
 	hc.CheckRedirect = c.checkRedirect
 	return c
 }
 
-// Request is one GET of the API.
+// Request is one call of the API.
 type Request struct {
 	Stream   string     // for metrics; "" outside a stream
 	Op       string     // operationId, for logs and metrics
 	Category string     // x-ratelimit-category, for pacing
 	Path     string     // below BaseURL, placeholders already expanded
 	Query    url.Values // nil for none
+	JSON     []byte     // the body of a POST (Post only)
 }
 
 // Get sends an authenticated GET, retrying what is transient, and returns
 // a body that is valid JSON.
 func (c *Client) Get(ctx context.Context, r Request) (*Reply, error) {
 	return c.send(ctx, call{Request: r, method: http.MethodGet})
+}
+
+// Post sends an authenticated POST of r.JSON (Content-Type
+// application/json) under the same pacing and retry policy as Get, and
+// returns a body that is valid JSON. Only idempotent-enough POSTs use it
+// (creating an analytics report: a retried create makes a second report,
+// never a second copy of data).
+func (c *Client) Post(ctx context.Context, r Request) (*Reply, error) {
+	return c.send(ctx, call{Request: r, method: http.MethodPost})
 }
 
 // Authenticate obtains an access token now (unless one is still valid), so
@@ -142,4 +165,10 @@ func (c *Client) Scopes() (scopes []string, known bool) {
 
 // Stats returns how many HTTP requests were sent (token requests included)
 // and how many of them were retries.
+// Stats returns how many HTTP requests were sent to Pinterest's API (token
+// requests included) and how many of them were retries; downloads of
+// pre-signed URLs are counted apart (Downloads).
 func (c *Client) Stats() (requests, retries int64) { return c.requests.Load(), c.retries.Load() }
+
+// Downloads returns how many download attempts were sent to storage hosts.
+func (c *Client) Downloads() int64 { return c.downloads.Load() }

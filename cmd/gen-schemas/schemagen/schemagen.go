@@ -88,6 +88,11 @@ const (
 	AdsAnalytics
 	// UserAnalytics is user_account/analytics daily_metrics[].
 	UserAnalytics
+	// ReportRows are the rows of an async report's download, which the
+	// spec describes only in prose: the row's key properties as strings,
+	// DATE, and every analytics column the spec's ReportingColumnAsync
+	// holds and the level takes.
+	ReportRows
 )
 
 // Stream is what the generator needs of one row of catalog.Streams.
@@ -116,6 +121,10 @@ type Stream struct {
 	ObservedArrays []string
 	// Drop are fields left out of the schema (secrets).
 	Drop []string
+	// Keys are the key properties of a ReportRows stream (besides DATE);
+	// Report is its report.
+	Keys   []string
+	Report *catalog.Report
 }
 
 // shapes maps a response shape to where its records sit in the 200
@@ -129,6 +138,7 @@ var shapes = map[catalog.Shape]struct {
 	catalog.Object:       {nil, Entity},
 	catalog.Rows:         {[]string{"items"}, AdsAnalytics},
 	catalog.DailyMetrics: {[]string{"additionalProperties", "properties.daily_metrics", "items"}, UserAnalytics},
+	catalog.ReportRows:   {nil, ReportRows},
 }
 
 // FromRow derives the generator's view of one row of the stream table.
@@ -142,6 +152,9 @@ func FromRow(r *catalog.Stream) (Stream, error) {
 		ObservedArrays: r.Schema.ObservedArrays, Drop: r.Drop}
 	if sh.kind == AdsAnalytics {
 		st.KeyID = r.KeyProperties[0]
+	}
+	if sh.kind == ReportRows {
+		st.Keys, st.Report = r.KeyProperties, r.Report
 	}
 	return st, nil
 }
@@ -748,6 +761,9 @@ func checkIDs(stream string, n *node, path string, top bool) error {
 }
 
 func (s *spec) streamSchema(st Stream) (map[string]any, error) {
+	if st.Kind == ReportRows {
+		return s.reportSchema(st)
+	}
 	raw, comp, err := s.recordSchema(st)
 	if err != nil {
 		return nil, err
@@ -882,4 +898,37 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// reportSchema is the schema of a ReportRows stream: its keys (DATE a date,
+// the others non-null strings) and a nullable property per analytics column
+// the spec's ReportingColumnAsync holds and the level takes.
+func (s *spec) reportSchema(st Stream) (map[string]any, error) {
+	if st.Report == nil {
+		return nil, errors.New("a ReportRows stream without a Report")
+	}
+	raw, ok := s.schemas["ReportingColumnAsync"].(map[string]any)
+	if !ok {
+		return nil, errors.New("spec has no ReportingColumnAsync")
+	}
+	async := map[string]bool{}
+	for _, v := range raw["enum"].([]any) {
+		async[v.(string)] = true
+	}
+	props := map[string]any{}
+	for _, col := range catalog.AnalyticsColumns {
+		if !async[col] || st.Report.Refuses(col) {
+			continue
+		}
+		t := catalog.ColumnType(col)
+		if !scalarTypes[t] {
+			return nil, fmt.Errorf("column %s: bad type %q", col, t)
+		}
+		props[col] = map[string]any{"type": nullable(t)}
+	}
+	for _, k := range st.Keys {
+		props[k] = keyString
+	}
+	props["DATE"] = map[string]any{"type": "string", "format": "date"}
+	return map[string]any{"type": "object", "properties": props}, nil
 }
