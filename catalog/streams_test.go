@@ -122,6 +122,9 @@ func checkRow(t *testing.T, s *catalog.Stream, seen map[string]bool) {
 			t.Errorf("path %s needs {%s}, which no ancestor gives", s.Path, m[1])
 		}
 	}
+	if s.Batch != nil {
+		given[s.Batch.Param] = true // the engine's context holds a batch of one id
+	}
 	for f, k := range s.AddFields {
 		if !given[k] {
 			t.Errorf("AddFields %s←%s: no ancestor gives %s", f, k, k)
@@ -184,6 +187,9 @@ func checkParams(t *testing.T, s *catalog.Stream, op specOp, known map[string]bo
 		}
 		if (p.Setting == "") == (p.Value == "") || (p.Setting != "" && !known[p.Setting]) {
 			t.Errorf("param %s: a fixed value or a known setting, not both (%+v)", p.Name, p)
+		}
+		if max, ok := schema["maxItems"].(float64); ok && p.PerCall > int(max) {
+			t.Errorf("param %s: %d values a call, the spec allows %v", p.Name, p.PerCall, max)
 		}
 		if max, ok := schema["maximum"].(float64); ok && p.Value != "" {
 			if n, _ := strconv.Atoi(p.Value); n > int(max) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,22 +45,110 @@ var shapes = map[catalog.Shape]shape{
 	catalog.DailyMetrics: func(body []byte, fn visit) (string, error) {
 		return "", jsonscan.EachObject(jsonscan.Member(jsonscan.Member(body, "all"), "daily_metrics"), fn)
 	},
+	// One record per item of "data", its "metrics" object flattened beside
+	// the item's other members; no "data" (or null) is a report without rows.
+	catalog.TargetingRows: func(body []byte, fn visit) (string, error) {
+		data := jsonscan.Member(body, "data")
+		if data == nil || string(data) == "null" {
+			return "", nil
+		}
+		var flat []byte
+		return "", jsonscan.EachObject(data, func(b []byte, at int) (int, error) {
+			end, err := jsonscan.SkipValue(b, at)
+			if err != nil {
+				return end, err
+			}
+			if flat, err = flatten(flat[:0], b[at:end], "metrics"); err != nil {
+				return end, err
+			}
+			_, err = fn(flat, 0)
+			return end, err
+		})
+	},
+}
+
+// flatten appends obj with the members of its object member nested moved
+// up beside the others (a null or absent nested member adds nothing).
+func flatten(dst, obj []byte, nested string) ([]byte, error) {
+	dst = append(dst, '{')
+	member := func(k, v []byte) error {
+		if len(dst) > 1 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '"')
+		dst = append(dst, k...)
+		dst = append(dst, '"', ':')
+		dst = append(dst, v...)
+		return nil
+	}
+	err := jsonscan.EachMember(obj, func(k, v []byte) error {
+		if string(k) != nested {
+			return member(k, v)
+		}
+		if string(v) == "null" {
+			return nil
+		}
+		return jsonscan.EachMember(v, member)
+	})
+	return append(dst, '}'), err
 }
 
 // query builds the parameters a row sends on every call from the config.
 func (s *Syncer) query(st *catalog.Stream) url.Values {
 	q := url.Values{}
 	for _, prm := range st.Params {
-		vals := []string{prm.Value}
-		if prm.Setting != "" {
-			vals = s.cfg.Values(prm.Setting)
+		if prm.PerCall > 0 {
+			continue // sent in packs (packs)
 		}
+		vals := s.paramValues(prm)
 		if prm.CSV {
 			vals = []string{strings.Join(vals, ",")}
 		}
 		q[prm.Name] = vals
 	}
 	return q
+}
+
+// paramValues are the values a parameter carries: its fixed value or its
+// setting's, restricted to the values the operation accepts (all of them
+// when the setting is unset).
+func (s *Syncer) paramValues(prm catalog.Param) []string {
+	if prm.Setting == "" {
+		return []string{prm.Value}
+	}
+	vals := s.cfg.Values(prm.Setting)
+	if prm.Accepts == nil {
+		return vals
+	}
+	if len(vals) == 0 {
+		return prm.Accepts
+	}
+	var out []string
+	for _, v := range vals {
+		if slices.Contains(prm.Accepts, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// packs splits the values of the row's PerCall parameter into as few calls
+// as its limit allows, each pack comma-separated. A row without one has one
+// empty pack (name ""); a row whose values are all left out has none.
+func (s *Syncer) packs(st *catalog.Stream) (name string, packs []string) {
+	for _, prm := range st.Params {
+		if prm.PerCall == 0 {
+			continue
+		}
+		vals := s.paramValues(prm)
+		for len(vals) > 0 {
+			n := min(prm.PerCall, len(vals))
+			packs = append(packs, strings.Join(vals[:n], ","))
+			vals = vals[n:]
+		}
+		return prm.Name, packs
+	}
+	return "", []string{""}
 }
 
 // expand fills the {placeholders} of a path from the context.

@@ -354,7 +354,8 @@ func TestIncrementalSync(t *testing.T) {
 	statuses := fixtures.TapStatuses
 	want := srv.Expect(fixtures.ExpectQuery{Statuses: statuses, Start: from, End: to})
 	assertComplete(t, second, want, "user_account_analytics", "boards", "board_sections", "board_pins", "board_section_pins", "ad_accounts",
-		"ad_account_analytics", "campaign_analytics", "ad_group_analytics", "ad_analytics")
+		"ad_account_analytics", "campaign_analytics", "ad_group_analytics", "ad_analytics",
+		"ad_account_targeting_analytics", "campaign_targeting_analytics", "ad_group_targeting_analytics", "ad_targeting_analytics")
 	for _, s := range []string{"campaigns", "ad_groups", "ads"} {
 		since := map[string]int64{}
 		for _, a := range srv.Dataset().AdAccountIDs() {

@@ -88,6 +88,10 @@ const (
 	AdsAnalytics
 	// UserAnalytics is user_account/analytics daily_metrics[].
 	UserAnalytics
+	// TargetingAnalytics streams emit one row per entity, date, targeting
+	// type and value: the item's metrics flattened beside its targeting
+	// type and value.
+	TargetingAnalytics
 )
 
 // Stream is what the generator needs of one row of catalog.Streams.
@@ -124,11 +128,12 @@ var shapes = map[catalog.Shape]struct {
 	path []string
 	kind Kind
 }{
-	catalog.Paged:        {[]string{"properties.items", "items"}, Entity},
-	catalog.Items:        {[]string{"properties.items", "items"}, Entity},
-	catalog.Object:       {nil, Entity},
-	catalog.Rows:         {[]string{"items"}, AdsAnalytics},
-	catalog.DailyMetrics: {[]string{"additionalProperties", "properties.daily_metrics", "items"}, UserAnalytics},
+	catalog.Paged:         {[]string{"properties.items", "items"}, Entity},
+	catalog.Items:         {[]string{"properties.items", "items"}, Entity},
+	catalog.Object:        {nil, Entity},
+	catalog.Rows:          {[]string{"items"}, AdsAnalytics},
+	catalog.DailyMetrics:  {[]string{"additionalProperties", "properties.daily_metrics", "items"}, UserAnalytics},
+	catalog.TargetingRows: {[]string{"properties.data"}, TargetingAnalytics}, // the array: its items are a bare object
 }
 
 // FromRow derives the generator's view of one row of the stream table.
@@ -140,7 +145,7 @@ func FromRow(r *catalog.Stream) (Stream, error) {
 	st := Stream{Name: r.Name, OperationID: r.Op, Path: sh.path, Component: r.Schema.Component, Kind: sh.kind,
 		DateTimes: r.Schema.DateTimes, AddKeys: r.Schema.Keys, EnsureNullableStrings: r.Schema.NullableStrings,
 		ObservedArrays: r.Schema.ObservedArrays, Drop: r.Drop}
-	if sh.kind == AdsAnalytics {
+	if sh.kind == AdsAnalytics || sh.kind == TargetingAnalytics {
 		st.KeyID = r.KeyProperties[0]
 	}
 	return st, nil
@@ -755,6 +760,9 @@ func (s *spec) streamSchema(st Stream) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st.Kind == TargetingAnalytics {
+		return targetingSchema(st, rec)
+	}
 	if rec.Type != "object" || rec.Props == nil {
 		return nil, fmt.Errorf("record schema %s is not an object with properties", root)
 	}
@@ -848,6 +856,33 @@ func adsAnalyticsProps(st Stream, rec *node, props map[string]any) error {
 		props[col] = map[string]any{"type": nullable(t)}
 	}
 	return nil
+}
+
+// targetingSchema: the spec types targeting analytics items only as
+// "object" (MetricsResponse.data[]); their shape is its example's:
+// targeting_type, targeting_value and a metrics object of <LEVEL>_ID, DATE
+// and the requested columns. The row flattens metrics: the keys (ids and
+// targeting_value are strings whatever Pinterest sends, REFERENCE.md §13),
+// DATE, and every column as in the ads analytics rows.
+func targetingSchema(st Stream, rec *node) (map[string]any, error) {
+	if rec.Type != "array" || rec.Items == nil || rec.Items.Type != "object" || rec.Items.Props != nil {
+		return nil, errors.New("targeting analytics data is no longer an array of bare objects: revisit the generator")
+	}
+	props := map[string]any{st.KeyID: keyString, "DATE": map[string]any{"type": "string", "format": "date"}}
+	for _, k := range catalog.TargetingKeys {
+		props[k] = keyString
+	}
+	for _, col := range catalog.AnalyticsColumns {
+		if _, ok := props[col]; ok {
+			continue
+		}
+		t := catalog.ColumnType(col)
+		if !scalarTypes[t] {
+			return nil, fmt.Errorf("column %s: bad type %q", col, t)
+		}
+		props[col] = map[string]any{"type": nullable(t)}
+	}
+	return map[string]any{"type": "object", "properties": props}, nil
 }
 
 func userAnalyticsProps(rec *node, props map[string]any) error {
