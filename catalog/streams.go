@@ -1,5 +1,7 @@
 package catalog
 
+import "strings"
+
 // Shape is how an endpoint answers. The engine has one fetcher per shape;
 // a stream's row picks it.
 type Shape int
@@ -23,10 +25,17 @@ const (
 	// (targeting analytics), for a date window: one record per item, its
 	// metrics flattened beside targeting_type and targeting_value.
 	TargetingRows
+	// KeyedDailyMetrics answers {"<id>": {"<split>": {"daily_metrics":
+	// [...]}}} (multi_pins/analytics), for a date window and a batch of
+	// ids: one record per daily_metrics item, the id it is filed under
+	// added as the row's Batch.Column.
+	KeyedDailyMetrics
 )
 
 // Windowed reports whether the endpoint is read by date windows.
-func (s Shape) Windowed() bool { return s == Rows || s == DailyMetrics || s == TargetingRows }
+func (s Shape) Windowed() bool {
+	return s == Rows || s == DailyMetrics || s == TargetingRows || s == KeyedDailyMetrics
+}
 
 // KeyType is the wire type of a replication key's values.
 type KeyType int
@@ -135,6 +144,8 @@ type Stream struct {
 	// Drop are fields never emitted and absent from the schema (secrets).
 	Drop []string
 	// DeniedHint is what a 403 on one item's children tells the user to do.
+	// On a stream whose ancestors have none, a 403 on its own calls stops
+	// the stream (not a skipped item) with this hint.
 	DeniedHint string
 
 	Scopes            []string // OAuth scopes the token needs
@@ -165,6 +176,12 @@ var (
 	campaignTargeting = targetingParams(append(targetingTypes[:12:12], "CREATIVE_TYPE", "AGE_BUCKET_AND_GENDER", "AUDIENCE_MULTIPLIER"), 14)
 	adGroupTargeting  = targetingParams(append(targetingTypes[:12:12], "AGE_BUCKET_AND_GENDER", "CREATIVE_ENHANCEMENTS"), 14)
 	adTargeting       = targetingParams(append(targetingTypes[:12:12], "QUIZ_RESULT", "AGE_BUCKET_AND_GENDER"), 14)
+	// organicPage: a list of the operation user's, who is the owner of
+	// organic_ad_account_id when it is set (Business Access).
+	organicPage = []Param{{Name: "page_size", Value: "250"}, {Name: "ad_account_id", Setting: "organic_ad_account_id"}}
+	// pinAnalyticsParams: every metric, all apps, as the operation user.
+	pinAnalyticsParams = []Param{{Name: "metric_types", Value: strings.Join(PinMetricTypes, ","), CSV: true},
+		{Name: "app_types", Value: "ALL"}, {Name: "ad_account_id", Setting: "organic_ad_account_id"}}
 	// syncAnalytics: 90 days a call; start_date at most 90 days back, one
 	// day spared for the UTC day boundary.
 	syncAnalytics = &Window{Days: 90, Back: 89}
@@ -207,6 +224,17 @@ var Streams = []Stream{
 	{Name: "board_section_pins", Op: "board_sections/list_pins", Path: "/boards/{board_id}/sections/{section_id}/pins", Category: "org_read", Shape: Paged, Parent: "board_sections",
 		KeyProperties: []string{"id"}, Params: page, AddFields: map[string]string{"board_id": "board_id", "board_section_id": "section_id"},
 		Scopes: pinScopes, SelectedByDefault: true, Schema: pinSchema},
+
+	// pins: the minimal row pin_analytics needs; another branch of issue 12
+	// adds the full one (the lead merges the two).
+	{Name: "pins", Op: "pins/list", Path: "/pins", Category: "org_read", Shape: Paged,
+		KeyProperties: []string{"id"}, Params: organicPage, Scopes: pinScopes, SelectedByDefault: true, Schema: pinSchema},
+	// pin_analytics: beta, not available to every app; not selected by default.
+	{Name: "pin_analytics", Op: "multi_pins/analytics", Path: "/pins/analytics", Category: "org_analytics", Shape: KeyedDailyMetrics, Parent: "pins",
+		KeyProperties: []string{"pin_id", "date"}, ReplicationKey: "date", KeyType: Day, Params: pinAnalyticsParams,
+		Batch: &Batch{Param: "pin_ids", Size: 100, Column: "pin_id"}, Window: syncAnalytics,
+		DeniedHint: "multi_pins/analytics is in beta and not available to every app: ask Pinterest to enable it for your app, or deselect pin_analytics",
+		Scopes:     pinScopes, Schema: SchemaRule{Keys: []string{"pin_id"}}},
 
 	{Name: "ad_accounts", Op: "ad_accounts/list", Path: "/ad_accounts", Category: "ads_read", Shape: Paged, Gives: "ad_account_id",
 		KeyProperties: []string{"id"}, Params: page, KeepIDs: "ad_account_ids",

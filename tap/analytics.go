@@ -230,7 +230,7 @@ func (s *Syncer) readRows(ctx context.Context, p *plan, path string, q url.Value
 		if !p.selected {
 			return nil
 		}
-		_, err := shapes[p.s.Shape](body, func(b []byte, at int) (int, error) {
+		_, err := shapes[p.s.Shape](p.s, body, func(b []byte, at int) (int, error) {
 			_, end, ok, err := em.conform(b, at, pctx)
 			if ok {
 				em.add(ctx)

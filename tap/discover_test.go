@@ -30,8 +30,8 @@ func TestDiscover(t *testing.T) {
 		if e.TapStreamID != s.Name || e.Stream != s.Name {
 			t.Errorf("stream %d is %s, want %s", i, e.Stream, s.Name)
 		}
-		if !e.IsSelected() {
-			t.Errorf("%s not selected by default", s.Name)
+		if e.IsSelected() != s.SelectedByDefault {
+			t.Errorf("%s: selected %v, selected by default %v", s.Name, e.IsSelected(), s.SelectedByDefault)
 		}
 		root := map[string]any{}
 		auto := map[string]bool{}

@@ -65,7 +65,7 @@ func (l *listing) pages(ctx context.Context) error {
 		var items []map[string]string
 		err := l.s.get(ctx, l.p, path, q, func(body []byte) error {
 			var err error
-			next, err = shapes[l.p.s.Shape](body, func(b []byte, at int) (int, error) {
+			next, err = shapes[l.p.s.Shape](l.p.s, body, func(b []byte, at int) (int, error) {
 				return l.item(ctx, b, at, &items)
 			})
 			return err

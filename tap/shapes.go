@@ -20,34 +20,35 @@ import (
 // starts at b[at]; it returns the index just past it.
 type visit func(b []byte, at int) (int, error)
 
-// shape reads one kind of response: it visits the record objects of a
-// body and returns the bookmark of the next page ("" when there is none).
-type shape func(body []byte, fn visit) (next string, err error)
+// shape reads one kind of response of a row: it visits the record objects
+// of a body and returns the bookmark of the next page ("" when there is none).
+type shape func(st *catalog.Stream, body []byte, fn visit) (next string, err error)
 
 // shapes is the one map from a row's response shape to its reader.
 var shapes = map[catalog.Shape]shape{
-	catalog.Paged: func(body []byte, fn visit) (string, error) {
+	catalog.Paged: func(_ *catalog.Stream, body []byte, fn visit) (string, error) {
 		next, _ := jsonscan.StringValue(jsonscan.Member(body, "bookmark"))
 		return next, jsonscan.EachObject(jsonscan.Member(body, "items"), fn)
 	},
-	catalog.Items: func(body []byte, fn visit) (string, error) {
+	catalog.Items: func(_ *catalog.Stream, body []byte, fn visit) (string, error) {
 		return "", jsonscan.EachObject(jsonscan.Member(body, "items"), fn)
 	},
-	catalog.Object: func(body []byte, fn visit) (string, error) {
+	catalog.Object: func(_ *catalog.Stream, body []byte, fn visit) (string, error) {
 		_, err := fn(body, jsonscan.SkipSpace(body, 0))
 		return "", err
 	},
-	catalog.Rows: func(body []byte, fn visit) (string, error) {
+	catalog.Rows: func(_ *catalog.Stream, body []byte, fn visit) (string, error) {
 		return "", jsonscan.EachObject(body, fn)
 	},
 	// One record per day of the "all" split; no data for the user in the
 	// window means no key.
-	catalog.DailyMetrics: func(body []byte, fn visit) (string, error) {
+	catalog.DailyMetrics: func(_ *catalog.Stream, body []byte, fn visit) (string, error) {
 		return "", jsonscan.EachObject(jsonscan.Member(jsonscan.Member(body, "all"), "daily_metrics"), fn)
 	},
 	// One record per item of "data", its "metrics" object flattened beside
 	// the item's other members; no "data" (or null) is a report without rows.
-	catalog.TargetingRows: func(body []byte, fn visit) (string, error) {
+	catalog.KeyedDailyMetrics: keyedDailyMetrics,
+	catalog.TargetingRows: func(_ *catalog.Stream, body []byte, fn visit) (string, error) {
 		data := jsonscan.Member(body, "data")
 		if data == nil || string(data) == "null" {
 			return "", nil
@@ -65,6 +66,45 @@ var shapes = map[catalog.Shape]shape{
 			return end, err
 		})
 	},
+}
+
+// keyedDailyMetrics reads {"<id>": {"<split>": {"daily_metrics": [...]}}}:
+// each item becomes a record with the id it is filed under added as the
+// row's Batch.Column. Every split is read (the row asks for one).
+func keyedDailyMetrics(st *catalog.Stream, body []byte, fn visit) (string, error) {
+	var rec []byte
+	return "", jsonscan.EachMember(body, func(id, splits []byte) error {
+		return jsonscan.EachMember(splits, func(_, m []byte) error {
+			days := jsonscan.Member(m, "daily_metrics")
+			if days == nil || string(days) == "null" {
+				return nil
+			}
+			return jsonscan.EachObject(days, func(b []byte, at int) (int, error) {
+				end, err := jsonscan.SkipValue(b, at)
+				if err != nil {
+					return end, err
+				}
+				rec = prependMember(rec[:0], st.Batch.Column, id, b[at:end])
+				_, err = fn(rec, 0)
+				return end, err
+			})
+		})
+	})
+}
+
+// prependMember appends obj with "name":"<raw>" as its first member (raw
+// is a JSON string's content, escapes kept).
+func prependMember(dst []byte, name string, raw, obj []byte) []byte {
+	dst = append(dst, '{', '"')
+	dst = append(dst, name...)
+	dst = append(dst, '"', ':', '"')
+	dst = append(dst, raw...)
+	dst = append(dst, '"')
+	rest := obj[jsonscan.SkipSpace(obj, 1):]
+	if len(rest) > 0 && rest[0] != '}' {
+		dst = append(dst, ',')
+	}
+	return append(dst, rest...)
 }
 
 // flatten appends obj with the members of its object member nested moved

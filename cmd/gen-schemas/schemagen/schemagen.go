@@ -71,6 +71,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -92,6 +93,8 @@ const (
 	// type and value: the item's metrics flattened beside its targeting
 	// type and value.
 	TargetingAnalytics
+	// PinAnalytics is multi_pins/analytics daily_metrics[] with the pin's id.
+	PinAnalytics
 )
 
 // Stream is what the generator needs of one row of catalog.Streams.
@@ -128,12 +131,13 @@ var shapes = map[catalog.Shape]struct {
 	path []string
 	kind Kind
 }{
-	catalog.Paged:         {[]string{"properties.items", "items"}, Entity},
-	catalog.Items:         {[]string{"properties.items", "items"}, Entity},
-	catalog.Object:        {nil, Entity},
-	catalog.Rows:          {[]string{"items"}, AdsAnalytics},
-	catalog.DailyMetrics:  {[]string{"additionalProperties", "properties.daily_metrics", "items"}, UserAnalytics},
-	catalog.TargetingRows: {[]string{"properties.data"}, TargetingAnalytics}, // the array: its items are a bare object
+	catalog.Paged:             {[]string{"properties.items", "items"}, Entity},
+	catalog.Items:             {[]string{"properties.items", "items"}, Entity},
+	catalog.Object:            {nil, Entity},
+	catalog.Rows:              {[]string{"items"}, AdsAnalytics},
+	catalog.DailyMetrics:      {[]string{"additionalProperties", "properties.daily_metrics", "items"}, UserAnalytics},
+	catalog.TargetingRows:     {[]string{"properties.data"}, TargetingAnalytics}, // the array: its items are a bare object
+	catalog.KeyedDailyMetrics: {[]string{"additionalProperties", "additionalProperties", "properties.daily_metrics", "items"}, PinAnalytics},
 }
 
 // FromRow derives the generator's view of one row of the stream table.
@@ -777,6 +781,8 @@ func (s *spec) streamSchema(st Stream) (map[string]any, error) {
 		err = adsAnalyticsProps(st, rec, props)
 	case UserAnalytics:
 		err = userAnalyticsProps(rec, props)
+	case PinAnalytics:
+		err = s.pinAnalyticsProps(st, rec, props)
 	default:
 		err = fmt.Errorf("unknown kind %d", st.Kind)
 	}
@@ -885,7 +891,47 @@ func targetingSchema(st Stream, rec *node) (map[string]any, error) {
 	return map[string]any{"type": "object", "properties": props}, nil
 }
 
+// pinAnalyticsProps: the daily metrics of user_account_analytics' form,
+// their metrics those of catalog.PinMetricTypes, which must be the union
+// of the operation's metric_types enums; plus the pin's id (AddKeys).
+func (s *spec) pinAnalyticsProps(st Stream, rec *node, props map[string]any) error {
+	var want []string
+	params, _ := s.ops[st.OperationID]["parameters"].([]any)
+	for _, p := range params {
+		pm, _ := p.(map[string]any)
+		if pm["name"] != "metric_types" {
+			continue
+		}
+		variants, _ := dig(pm, "schema", "items", "oneOf")
+		list, _ := variants.([]any)
+		for _, v := range list {
+			enum, _ := v.(map[string]any)["enum"].([]any)
+			for _, e := range enum {
+				if name, ok := e.(string); ok && !slices.Contains(want, name) {
+					want = append(want, name)
+				}
+			}
+		}
+	}
+	if !slices.Equal(want, catalog.PinMetricTypes) {
+		return fmt.Errorf("metric_types of the spec are %v; catalog.PinMetricTypes says %v", want, catalog.PinMetricTypes)
+	}
+	if err := dailyMetricsProps(rec, props, catalog.PinMetricTypes); err != nil {
+		return err
+	}
+	for _, k := range st.AddKeys {
+		props[k] = keyString
+	}
+	return nil
+}
+
 func userAnalyticsProps(rec *node, props map[string]any) error {
+	return dailyMetricsProps(rec, props, catalog.UserAccountMetrics)
+}
+
+// dailyMetricsProps: a daily_metrics item, its date a key and its metrics
+// map the given metrics, typed as the spec types the map's values.
+func dailyMetricsProps(rec *node, props map[string]any, metrics []string) error {
 	for k, v := range rec.Props {
 		props[k] = render(v)
 	}
@@ -898,7 +944,7 @@ func userAnalyticsProps(rec *node, props map[string]any) error {
 		return errors.New("daily metrics' `metrics` is no longer a map of scalars: revisit the generator")
 	}
 	mp := map[string]any{}
-	for _, k := range catalog.UserAccountMetrics {
+	for _, k := range metrics {
 		mp[k] = map[string]any{"type": nullable(m.Addl.Type)}
 	}
 	props["metrics"] = map[string]any{"type": nullable("object"), "properties": mp}
