@@ -23,12 +23,13 @@ func TestPinAnalytics(t *testing.T) {
 	}
 	srv := newFake(t, fixtures.Small, fixtures.Options{})
 	acct := srv.Dataset().AdAccountIDs()[0]
-	cfg := `,"organic_ad_account_id":"` + acct + `"`
+	from, to := analyticsRange(time.Now())
+	from = to.AddDate(0, 0, -14) // two weeks of 180 pins keep the test quick
+	cfg := `,"organic_ad_account_id":"` + acct + `","start_date":"` + from.Format(time.DateOnly) + `"`
 	res := runSync(t, srv, runOpts{catalog: selectOnly(t, "pin_analytics"), config: cfg})
 	if res.err != nil {
 		t.Fatalf("sync failed: %v\n%s", res.err, res.logs)
 	}
-	from, to := analyticsRange(time.Now())
 	q := fixtures.ExpectQuery{Start: from, End: to, AllStreams: true}
 	assertComplete(t, res, srv.Expect(q), "pin_analytics")
 	if len(res.records["pins"]) != 0 {
@@ -54,7 +55,12 @@ func TestPinAnalytics(t *testing.T) {
 	if second.err != nil {
 		t.Fatal(second.err)
 	}
-	assertComplete(t, second, srv.Expect(fixtures.ExpectQuery{Start: to.AddDate(0, 0, -30), End: to, AllStreams: true}), "pin_analytics")
+	// the look-back (30 days) reaches before start_date: the same two weeks again
+	assertComplete(t, second, srv.Expect(q), "pin_analytics")
+	pins := fixtures.Small.Boards * fixtures.Small.PinsPerBoard
+	if n, want := srv.CountByOp()["multi_pins/analytics"], 2*((pins+99)/100); n != want {
+		t.Errorf("%d multi_pins/analytics calls in two runs, want %d (100 pins a call)", n, want)
+	}
 }
 
 // TestPinAnalyticsNotEnabled: an app without the beta gets 403 from
