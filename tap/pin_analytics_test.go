@@ -23,8 +23,8 @@ func TestPinAnalytics(t *testing.T) {
 	}
 	srv := newFake(t, fixtures.Small, fixtures.Options{})
 	acct := srv.Dataset().AdAccountIDs()[0]
-	from, to := analyticsRange(time.Now())
-	from = to.AddDate(0, 0, -14) // two weeks of 180 pins keep the test quick
+	_, to := analyticsRange(time.Now())
+	from := to.AddDate(0, 0, -14) // two weeks of 180 pins keep the test quick
 	cfg := `,"organic_ad_account_id":"` + acct + `","start_date":"` + from.Format(time.DateOnly) + `"`
 	res := runSync(t, srv, runOpts{catalog: selectOnly(t, "pin_analytics"), config: cfg})
 	if res.err != nil {
