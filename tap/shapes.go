@@ -54,12 +54,8 @@ var shapes = map[catalog.Shape]shape{
 			return "", nil
 		}
 		var flat []byte
-		return "", jsonscan.EachObject(data, func(b []byte, at int) (int, error) {
-			end, err := jsonscan.SkipValue(b, at)
-			if err != nil {
-				return end, err
-			}
-			if flat, err = flatten(flat[:0], b[at:end], "metrics"); err != nil {
+		return "", jsonscan.EachObject(data, func(b []byte, at int) (end int, err error) {
+			if flat, end, err = flatten(flat[:0], b, at, "metrics"); err != nil {
 				return end, err
 			}
 			_, err = fn(flat, 0)
@@ -107,9 +103,10 @@ func prependMember(dst []byte, name string, raw, obj []byte) []byte {
 	return append(dst, rest...)
 }
 
-// flatten appends obj with the members of its object member nested moved
-// up beside the others (a null or absent nested member adds nothing).
-func flatten(dst, obj []byte, nested string) ([]byte, error) {
+// flatten appends the object at b[at] with the members of its object
+// member nested moved up beside the others (a null or absent nested member
+// adds nothing), in one pass; it returns the index just past the object.
+func flatten(dst, b []byte, at int, nested string) ([]byte, int, error) {
 	dst = append(dst, '{')
 	member := func(k, v []byte) error {
 		if len(dst) > 1 {
@@ -121,7 +118,7 @@ func flatten(dst, obj []byte, nested string) ([]byte, error) {
 		dst = append(dst, v...)
 		return nil
 	}
-	err := jsonscan.EachMember(obj, func(k, v []byte) error {
+	end, err := jsonscan.WalkObject(b, at, func(k, v []byte) error {
 		if string(k) != nested {
 			return member(k, v)
 		}
@@ -130,7 +127,7 @@ func flatten(dst, obj []byte, nested string) ([]byte, error) {
 		}
 		return jsonscan.EachMember(v, member)
 	})
-	return append(dst, '}'), err
+	return append(dst, '}'), end, err
 }
 
 // query builds the parameters a row sends on every call from the config.
