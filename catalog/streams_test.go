@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
@@ -232,5 +233,47 @@ func checkSchema(t *testing.T, s *catalog.Stream) {
 		if slices.Contains(props, f) {
 			t.Errorf("dropped field %q is in the schema", f)
 		}
+	}
+}
+
+// TestAcceptsMatchSpec: a parameter's Accepts are exactly the values of the
+// spec's enum for it (its items' $ref), in the spec's order, so that the
+// default ("every type the level accepts") follows the spec.
+func TestAcceptsMatchSpec(t *testing.T) {
+	b, err := os.ReadFile("../fixtures/openapi/openapi-v5.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Enum []any `json:"enum"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	ops := loadOps(t)
+	checked := 0
+	for _, s := range catalog.Streams {
+		for _, p := range s.Params {
+			if p.Accepts == nil {
+				continue
+			}
+			items, _ := ops[s.Op].params[p.Name]["items"].(map[string]any)
+			ref, _ := items["$ref"].(string)
+			var want []string
+			for _, v := range doc.Components.Schemas[strings.TrimPrefix(ref, "#/components/schemas/")].Enum {
+				want = append(want, fmt.Sprint(v))
+			}
+			if len(want) == 0 || !slices.Equal(p.Accepts, want) {
+				t.Errorf("%s %s: Accepts %v, the spec's enum (%s) %v", s.Name, p.Name, p.Accepts, ref, want)
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Error("no parameter with Accepts checked")
 	}
 }
