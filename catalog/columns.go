@@ -66,6 +66,15 @@ var UserAccountMetrics = []string{
 	"VIDEO_V50_WATCH_TIME",
 }
 
+// PinMetricTypes are the metric_types multi_pins/analytics accepts: the
+// standard and the video Pin metric types of the spec, each once, in the
+// spec's order.
+var PinMetricTypes = []string{
+	"IMPRESSION", "OUTBOUND_CLICK", "PIN_CLICK", "SAVE", "SAVE_RATE", "TOTAL_COMMENTS", "TOTAL_REACTIONS",
+	"USER_FOLLOW", "PROFILE_VISIT", "VIDEO_MRC_VIEW", "VIDEO_10S_VIEW", "QUARTILE_95_PERCENT_VIEW",
+	"VIDEO_V50_WATCH_TIME", "VIDEO_START", "VIDEO_AVG_WATCH_TIME",
+}
+
 // UserAccountMetricTypes are the values metric_types accepts (a subset of UserAccountMetrics).
 var UserAccountMetricTypes = UserAccountMetrics[:9]
 

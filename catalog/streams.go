@@ -24,10 +24,22 @@ const (
 	// row's Report): one report per partition and span of days, whose
 	// downloaded rows are the records.
 	ReportRows
+	// TargetingRows answers {"data": [{"targeting_type": …,
+	// "targeting_value": …, "metrics": {<LEVEL>_ID, DATE, columns…}}]}
+	// (targeting analytics), for a date window: one record per item, its
+	// metrics flattened beside targeting_type and targeting_value.
+	TargetingRows
+	// KeyedDailyMetrics answers {"<id>": {"<split>": {"daily_metrics":
+	// [...]}}} (multi_pins/analytics), for a date window and a batch of
+	// ids: one record per daily_metrics item, the id it is filed under
+	// added as the row's Batch.Column.
+	KeyedDailyMetrics
 )
 
 // Windowed reports whether the endpoint is read by date windows.
-func (s Shape) Windowed() bool { return s == Rows || s == DailyMetrics || s == ReportRows }
+func (s Shape) Windowed() bool {
+	return s == Rows || s == DailyMetrics || s == ReportRows || s == TargetingRows || s == KeyedDailyMetrics
+}
 
 // KeyType is the wire type of a replication key's values.
 type KeyType int
@@ -59,6 +71,13 @@ type Param struct {
 	// Columns: the setting's values also select the schema's properties
 	// (besides the key properties): the ads analytics `columns`.
 	Columns bool
+	// Accepts are the values the operation takes (a list setting's values
+	// outside them are not sent to it); they are sent when the setting is
+	// unset. With PerCall, at most PerCall values go in one call and the
+	// engine makes as many calls as it takes to send them all (targeting
+	// analytics' targeting_types).
+	Accepts []string
+	PerCall int
 }
 
 // Batch says that a stream reads the ids of its parent's items in batches:
@@ -206,6 +225,8 @@ type Stream struct {
 	// Drop are fields never emitted and absent from the schema (secrets).
 	Drop []string
 	// DeniedHint is what a 403 on one item's children tells the user to do.
+	// On a stream whose ancestors have none, a 403 on its own calls stops
+	// the stream (not a skipped item) with this hint.
 	DeniedHint string
 	// PagingLimitHint, when set, says that Pinterest may refuse (HTTP 400) to
 	// page the list further part way (board pins past 100,000): the listing
@@ -266,6 +287,18 @@ var (
 	organic        = []Param{businessAccess}
 	organicPage    = []Param{{Name: "page_size", Value: "250"}, businessAccess}
 	entityPage     = []Param{{Name: "page_size", Value: "250"}, {Name: "entity_statuses", Setting: "entity_statuses"}}
+	// The targeting types each level of targeting analytics accepts, in the
+	// spec's order (components.schemas.AdsAnalytics*TargetingType), and how
+	// many one call may carry (the parameters' maxItems).
+	targetingTypes = []string{"KEYWORD", "APPTYPE", "GENDER", "LOCATION", "PLACEMENT", "COUNTRY", "TARGETED_INTEREST",
+		"PINNER_INTEREST", "AUDIENCE_INCLUDE", "GEO", "AGE_BUCKET", "REGION"}
+	accountTargeting  = targetingParams(append(targetingTypes[:12:12], "AGE_BUCKET_AND_GENDER"), 15)
+	campaignTargeting = targetingParams(append(targetingTypes[:12:12], "CREATIVE_TYPE", "AGE_BUCKET_AND_GENDER", "AUDIENCE_MULTIPLIER"), 14)
+	adGroupTargeting  = targetingParams(append(targetingTypes[:12:12], "AGE_BUCKET_AND_GENDER", "CREATIVE_ENHANCEMENTS"), 14)
+	adTargeting       = targetingParams(append(targetingTypes[:12:12], "QUIZ_RESULT", "AGE_BUCKET_AND_GENDER"), 14)
+	// pinAnalyticsParams: every metric, all apps, as the operation user.
+	pinAnalyticsParams = []Param{{Name: "metric_types", Value: strings.Join(PinMetricTypes, ","), CSV: true},
+		{Name: "app_types", Value: "ALL"}, businessAccess}
 	// syncAnalytics: 90 days a call; start_date at most 90 days back, one
 	// day spared for the UTC day boundary.
 	syncAnalytics = &Window{Days: 90, Back: 89}
@@ -281,6 +314,17 @@ var (
 	catalogPage  = []Param{{Name: "page_size", Value: "250"}, {Name: "ad_account_id", Setting: "organic_ad_account_id", Or: "ad_account_ids"}}
 	catalogTimes = SchemaRule{DateTimes: []string{"created_at", "updated_at"}}
 )
+
+// targetingParams are the parameters of a targeting analytics call: those
+// of ads analytics and the level's targeting_types, perCall at most a call.
+func targetingParams(accepts []string, perCall int) []Param {
+	return append(adsAnalyticsParams[:len(adsAnalyticsParams):len(adsAnalyticsParams)],
+		Param{Name: "targeting_types", Setting: "targeting_types", CSV: true, Accepts: accepts, PerCall: perCall})
+}
+
+// TargetingKeys are the key properties of a targeting analytics row beside
+// its level's id column and DATE.
+var TargetingKeys = []string{"targeting_type", "targeting_value"}
 
 // Streams is the tap's table of streams, parents before their children.
 var Streams = []Stream{
@@ -306,6 +350,12 @@ var Streams = []Stream{
 	{Name: "pins", Op: "pins/list", Path: "/pins", Category: "org_read", Shape: Paged,
 		KeyProperties: []string{"id"}, Params: []Param{page[0], {Name: "include_protected_pins", Value: "true"}, businessAccess},
 		Scopes: pinScopes, SelectedByDefault: true, Schema: pinSchema},
+	// pin_analytics: beta, not available to every app; not selected by default.
+	{Name: "pin_analytics", Op: "multi_pins/analytics", Path: "/pins/analytics", Category: "org_analytics", Shape: KeyedDailyMetrics, Parent: "pins",
+		KeyProperties: []string{"pin_id", "date"}, ReplicationKey: "date", KeyType: Day, Params: pinAnalyticsParams,
+		Batch: &Batch{Param: "pin_ids", Size: 100, Column: "pin_id"}, Window: syncAnalytics,
+		DeniedHint: "multi_pins/analytics is in beta and not available to every app: ask Pinterest to enable it for your app, or deselect pin_analytics",
+		Scopes:     pinScopes, Schema: SchemaRule{Keys: []string{"pin_id"}}},
 
 	{Name: "ad_accounts", Op: "ad_accounts/list", Path: "/ad_accounts", Category: "ads_read", Shape: Paged, Gives: "ad_account_id",
 		KeyProperties: []string{"id"}, Params: page, KeepIDs: "ad_account_ids",
@@ -315,6 +365,10 @@ var Streams = []Stream{
 	{Name: "ad_account_analytics", Op: "ad_account/analytics", Path: "/ad_accounts/{ad_account_id}/analytics", Category: "ads_analytics", Shape: Rows, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"AD_ACCOUNT_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
 		Params: adsAnalyticsParams, Window: syncAnalytics, Finalised: true, Report: asyncReport("ADVERTISER", "ADVERTISER_ID"), Scopes: adsScopes, SelectedByDefault: true},
+	{Name: "ad_account_targeting_analytics", Op: "ad_account_targeting_analytics/get", Path: "/ad_accounts/{ad_account_id}/targeting_analytics", Category: "ads_analytics", Shape: TargetingRows, Parent: "ad_accounts",
+		Partition: "ad_account_id", KeyProperties: []string{"AD_ACCOUNT_ID", "DATE", "targeting_type", "targeting_value"}, ReplicationKey: "DATE", KeyType: Day,
+		Params: accountTargeting, Window: syncAnalytics, Finalised: true, AddFields: map[string]string{"AD_ACCOUNT_ID": "ad_account_id"},
+		Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "campaigns", Op: "campaigns/list", Path: "/ad_accounts/{ad_account_id}/campaigns", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
 		Params: entityPage, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "CampaignResponse"}},
@@ -322,6 +376,10 @@ var Streams = []Stream{
 		Partition: "ad_account_id", KeyProperties: []string{"CAMPAIGN_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
 		Params: adsAnalyticsParams, Batch: &Batch{Param: "campaign_ids", Size: 250, Column: "CAMPAIGN_ID"}, Window: syncAnalytics, Finalised: true, Report: asyncReport("CAMPAIGN"),
 		Scopes: adsScopes, SelectedByDefault: true},
+	{Name: "campaign_targeting_analytics", Op: "campaign_targeting_analytics/get", Path: "/ad_accounts/{ad_account_id}/campaigns/targeting_analytics", Category: "ads_analytics", Shape: TargetingRows, Parent: "campaigns",
+		Partition: "ad_account_id", KeyProperties: []string{"CAMPAIGN_ID", "DATE", "targeting_type", "targeting_value"}, ReplicationKey: "DATE", KeyType: Day,
+		Params: campaignTargeting, Batch: &Batch{Param: "campaign_ids", Size: 250, Column: "CAMPAIGN_ID"}, Window: syncAnalytics, Finalised: true,
+		AddFields: map[string]string{"CAMPAIGN_ID": "campaign_ids"}, Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "ad_groups", Op: "ad_groups/list", Path: "/ad_accounts/{ad_account_id}/ad_groups", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
 		Params: entityPage, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "AdGroupResponse"}},
@@ -329,6 +387,10 @@ var Streams = []Stream{
 		Partition: "ad_account_id", KeyProperties: []string{"AD_GROUP_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
 		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_group_ids", Size: 250, Column: "AD_GROUP_ID"}, Window: syncAnalytics, Finalised: true, Report: asyncReport("AD_GROUP"),
 		Scopes: adsScopes, SelectedByDefault: true},
+	{Name: "ad_group_targeting_analytics", Op: "ad_groups_targeting_analytics/get", Path: "/ad_accounts/{ad_account_id}/ad_groups/targeting_analytics", Category: "ads_analytics", Shape: TargetingRows, Parent: "ad_groups",
+		Partition: "ad_account_id", KeyProperties: []string{"AD_GROUP_ID", "DATE", "targeting_type", "targeting_value"}, ReplicationKey: "DATE", KeyType: Day,
+		Params: adGroupTargeting, Batch: &Batch{Param: "ad_group_ids", Size: 250, Column: "AD_GROUP_ID"}, Window: syncAnalytics, Finalised: true,
+		AddFields: map[string]string{"AD_GROUP_ID": "ad_group_ids"}, Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "ads", Op: "ads/list", Path: "/ad_accounts/{ad_account_id}/ads", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
 		Params: entityPage, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "AdResponse"}},
@@ -336,6 +398,10 @@ var Streams = []Stream{
 		Partition: "ad_account_id", KeyProperties: []string{"AD_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
 		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_ids", Size: 250, Column: "AD_ID"}, Window: syncAnalytics, Finalised: true, Report: asyncReport("PIN_PROMOTION", "PIN_PROMOTION_ID"),
 		Scopes: adsScopes, SelectedByDefault: true},
+	{Name: "ad_targeting_analytics", Op: "ad_targeting_analytics/get", Path: "/ad_accounts/{ad_account_id}/ads/targeting_analytics", Category: "ads_analytics", Shape: TargetingRows, Parent: "ads",
+		Partition: "ad_account_id", KeyProperties: []string{"AD_ID", "DATE", "targeting_type", "targeting_value"}, ReplicationKey: "DATE", KeyType: Day,
+		Params: adTargeting, Batch: &Batch{Param: "ad_ids", Size: 250, Column: "AD_ID"}, Window: syncAnalytics, Finalised: true,
+		AddFields: map[string]string{"AD_ID": "ad_ids"}, Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "audiences", Op: "audiences/list", Path: "/ad_accounts/{ad_account_id}/audiences", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_timestamp", KeyType: UnixSeconds,
 		Params: page, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "Audience"}},

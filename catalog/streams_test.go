@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
@@ -124,6 +125,9 @@ func checkRow(t *testing.T, s *catalog.Stream, seen map[string]bool) {
 			t.Errorf("path %s needs {%s}, which no ancestor gives", s.Path, m[1])
 		}
 	}
+	if s.Batch != nil {
+		given[s.Batch.Param] = true // the engine's context holds a batch of one id
+	}
 	for f, k := range s.AddFields {
 		if !given[k] {
 			t.Errorf("AddFields %s←%s: no ancestor gives %s", f, k, k)
@@ -199,6 +203,9 @@ func checkParams(t *testing.T, s *catalog.Stream, op specOp, known map[string]bo
 		if (p.Setting == "") == (p.Value == "") || (p.Setting != "" && !known[p.Setting]) || (p.Or != "" && !known[p.Or]) {
 			t.Errorf("param %s: a fixed value or a known setting, not both (%+v)", p.Name, p)
 		}
+		if max, ok := schema["maxItems"].(float64); ok && p.PerCall > int(max) {
+			t.Errorf("param %s: %d values a call, the spec allows %v", p.Name, p.PerCall, max)
+		}
 		if max, ok := schema["maximum"].(float64); ok && p.Value != "" {
 			if n, _ := strconv.Atoi(p.Value); n > int(max) {
 				t.Errorf("param %s=%s above the spec's maximum %v", p.Name, p.Value, max)
@@ -240,5 +247,47 @@ func checkSchema(t *testing.T, s *catalog.Stream) {
 		if slices.Contains(props, f) {
 			t.Errorf("dropped field %q is in the schema", f)
 		}
+	}
+}
+
+// TestAcceptsMatchSpec: a parameter's Accepts are exactly the values of the
+// spec's enum for it (its items' $ref), in the spec's order, so that the
+// default ("every type the level accepts") follows the spec.
+func TestAcceptsMatchSpec(t *testing.T) {
+	b, err := os.ReadFile("../fixtures/openapi/openapi-v5.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Enum []any `json:"enum"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	ops := loadOps(t)
+	checked := 0
+	for _, s := range catalog.Streams {
+		for _, p := range s.Params {
+			if p.Accepts == nil {
+				continue
+			}
+			items, _ := ops[s.Op].params[p.Name]["items"].(map[string]any)
+			ref, _ := items["$ref"].(string)
+			var want []string
+			for _, v := range doc.Components.Schemas[strings.TrimPrefix(ref, "#/components/schemas/")].Enum {
+				want = append(want, fmt.Sprint(v))
+			}
+			if len(want) == 0 || !slices.Equal(p.Accepts, want) {
+				t.Errorf("%s %s: Accepts %v, the spec's enum (%s) %v", s.Name, p.Name, p.Accepts, ref, want)
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Error("no parameter with Accepts checked")
 	}
 }

@@ -70,12 +70,14 @@ func SettingsTable() string {
 
 // shapeNotes say in the streams table how an endpoint is read.
 var shapeNotes = map[catalog.Shape]string{
-	catalog.Paged:        "paged by bookmark",
-	catalog.Items:        "one response",
-	catalog.Object:       "one record",
-	catalog.Rows:         "daily rows by date window",
-	catalog.DailyMetrics: "one record per day",
-	catalog.ReportRows:   "async reports",
+	catalog.Paged:             "paged by bookmark",
+	catalog.Items:             "one response",
+	catalog.Object:            "one record",
+	catalog.Rows:              "daily rows by date window",
+	catalog.DailyMetrics:      "one record per day",
+	catalog.ReportRows:        "async reports",
+	catalog.TargetingRows:     "daily rows per targeting type and value by date window",
+	catalog.KeyedDailyMetrics: "one record per id and day by date window",
 }
 
 // StreamsTable returns the Markdown table of the streams, from the stream table.

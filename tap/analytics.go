@@ -266,14 +266,21 @@ func (s *Syncer) backfillBatches(ctx context.Context, p *plan, pctx map[string]s
 	})
 }
 
-// readWindows reads one batch of ids (nil: none) over every window.
+// readWindows reads one batch of ids (nil: none) over every window, once
+// for each pack of a parameter sent in packs (targeting types).
 func (s *Syncer) readWindows(ctx context.Context, p *plan, path string, ids []string, from, to time.Time, pctx map[string]string) error {
+	name, packs := s.packs(p.s)
 	for _, w := range windows(from, to, p.s.Window.Days) {
-		q := s.query(p.s)
-		q.Set("start_date", w[0].Format(time.DateOnly))
-		q.Set("end_date", w[1].Format(time.DateOnly))
-		if err := s.readBatch(ctx, p, path, q, ids, pctx); err != nil {
-			return err
+		for _, pack := range packs {
+			q := s.query(p.s)
+			q.Set("start_date", w[0].Format(time.DateOnly))
+			q.Set("end_date", w[1].Format(time.DateOnly))
+			if name != "" {
+				q.Set(name, pack)
+			}
+			if err := s.readBatch(ctx, p, path, q, ids, pctx); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -369,13 +376,17 @@ func (s *Syncer) readRows(ctx context.Context, p *plan, path string, q url.Value
 		return ctx.Err()
 	}
 	defer func() { <-s.analytics }()
+	if b := p.s.Batch; b != nil && len(q[b.Param]) == 1 {
+		// One id: the entity of every row, where the API leaves it out.
+		pctx = withKey(pctx, b.Param, q[b.Param][0])
+	}
 	em := s.newEmitter(p)
 	defer em.flush(ctx)
 	return s.get(ctx, p, p.s.Op, path, q, func(rep *pinterest.Reply) error {
 		if !p.selected {
 			return nil
 		}
-		_, err := shapes[p.s.Shape].read(rep, func(b []byte, at int) (int, error) {
+		_, err := shapes[p.s.Shape].read(p.s, rep, func(b []byte, at int) (int, error) {
 			_, end, ok, err := em.conform(b, at, pctx)
 			if ok {
 				em.add(ctx)
@@ -384,6 +395,16 @@ func (s *Syncer) readRows(ctx context.Context, p *plan, path string, q url.Value
 		})
 		return err
 	})
+}
+
+// withKey returns a copy of ctx with k set to v.
+func withKey(ctx map[string]string, k, v string) map[string]string {
+	c := make(map[string]string, len(ctx)+1)
+	for x, y := range ctx {
+		c[x] = y
+	}
+	c[k] = v
+	return c
 }
 
 func cloneQuery(q url.Values) url.Values {

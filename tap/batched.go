@@ -79,7 +79,7 @@ func (bl *batchedList) pages(ctx context.Context, q url.Values) error {
 		objects := 0
 		err := bl.s.get(ctx, bl.p, bl.p.s.Op, bl.path, q, func(rep *pinterest.Reply) error {
 			var err error
-			next, err = shapes[bl.p.s.Shape].read(rep, func(b []byte, at int) (int, error) {
+			next, err = shapes[bl.p.s.Shape].read(bl.p.s, rep, func(b []byte, at int) (int, error) {
 				objects++
 				it, end, ok, err := bl.em.conform(b, at, bl.pctx)
 				if ok && bl.p.selected && (it.id == "" || !bl.seen[it.id]) {

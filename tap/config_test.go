@@ -36,6 +36,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad window", `{"client_id":"a","client_secret":"bbbbbb","refresh_token":"cccccc","click_window_days":5}`, nil, `click_window_days`},
 		{"end before start", `{"client_id":"a","client_secret":"bbbbbb","refresh_token":"cccccc","start_date":"2026-02-01","end_date":"2026-01-01"}`, nil, "is before start_date"},
 		{"bad column", `{"client_id":"a","client_secret":"bbbbbb","refresh_token":"cccccc","analytics_columns":["NOPE"]}`, nil, `"NOPE" is not a column`},
+		{"bad targeting type", `{"client_id":"a","client_secret":"bbbbbb","refresh_token":"cccccc","targeting_types":["AGE"]}`, nil, `targeting_types`},
 		{"bad env int", minimalConfig, []string{"TAP_PINTEREST_MAX_CONCURRENCY=many"}, "TAP_PINTEREST_MAX_CONCURRENCY"},
 		{"bad base url", `{"client_id":"a","client_secret":"bbbbbb","refresh_token":"cccccc","base_url":"ftp://x"}`, nil, "base_url"},
 		{"plain http elsewhere", `{"client_id":"a","client_secret":"bbbbbb","refresh_token":"cccccc","base_url":"http://api.example.com/v5"}`, nil, `setting "base_url": "http://api.example.com/v5" is plain http:// to another machine`},

@@ -48,6 +48,10 @@ func (s *Syncer) childFailed(cp *plan, cctx map[string]string, err error) {
 			}
 			return
 		}
+		if cp.s.DeniedHint != "" { // the stream itself is refused, not one parent item
+			s.fail(cp, fmt.Errorf("HTTP 403: %w: %s", err, cp.s.DeniedHint))
+			return
+		}
 	}
 	s.out.warn(fmt.Sprintf("%s skipped for %s: HTTP %d (%v); it was probably deleted during the sync", cp.s.Name, describeContext(cp.s, cctx), status, err))
 }

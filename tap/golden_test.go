@@ -46,7 +46,7 @@ func golden(t *testing.T, file string, reports bool, config string) {
 	defer srv.Close()
 	var cat *catalog.Catalog
 	if reports {
-		cat = selectOnly(t, reportStreams...)
+		cat = onlyStreams(t, reportStreams...)
 	}
 	res := runSync(t, srv, runOpts{now: clock, catalog: cat, config: config})
 	if res.err != nil {

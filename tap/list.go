@@ -95,7 +95,7 @@ func (l *listing) pages(ctx context.Context) error {
 		objects := 0
 		err := l.s.get(ctx, l.p, l.p.s.Op, path, q, func(rep *pinterest.Reply) error {
 			var err error
-			next, err = shapes[l.p.s.Shape].read(rep, func(b []byte, at int) (int, error) {
+			next, err = shapes[l.p.s.Shape].read(l.p.s, rep, func(b []byte, at int) (int, error) {
 				objects++
 				return l.item(ctx, b, at, &items)
 			})
@@ -232,7 +232,7 @@ func (l *listing) getMissing(ctx context.Context) {
 		path, err := expand(st.GetOne.Path, map[string]string{st.Gives: id})
 		if err == nil {
 			err = l.s.get(ctx, l.p, st.GetOne.Op, path, nil, func(rep *pinterest.Reply) error {
-				_, err := shapes[catalog.Object].read(rep, func(b []byte, at int) (int, error) { return l.item(ctx, b, at, &items) })
+				_, err := shapes[catalog.Object].read(st, rep, func(b []byte, at int) (int, error) { return l.item(ctx, b, at, &items) })
 				return err
 			})
 		}

@@ -430,24 +430,6 @@ func TestFinalisedDays(t *testing.T) {
 	}
 }
 
-// selectOnly is a catalog that selects the named streams only.
-func selectOnly(t *testing.T, names ...string) *catalog.Catalog {
-	t.Helper()
-	cat, err := Discover(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range cat.Streams {
-		e := &cat.Streams[i]
-		for j := range e.Metadata {
-			if len(e.Metadata[j].Breadcrumb) == 0 {
-				e.Metadata[j].Metadata["selected"] = slices.Contains(names, e.Stream)
-			}
-		}
-	}
-	return cat
-}
-
 var reportStreams = []string{"advertiser_report", "campaign_analytics_report", "ad_group_report", "pin_promotion_report",
 	"product_group_report", "product_item_report", "advertiser_targeting_report", "campaign_targeting_report",
 	"ad_group_targeting_report", "pin_promotion_targeting_report", "product_group_targeting_report", "keyword_report"}
@@ -462,7 +444,7 @@ func TestReportStreams(t *testing.T) {
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	acc := srv.Dataset().AdAccountIDs()[0]
 	cfg := fmt.Sprintf(`,"start_date":%q,"ad_account_ids":[%q]`, today.AddDate(0, 0, -200).Format(time.DateOnly), acc)
-	first := runSync(t, srv, runOpts{catalog: selectOnly(t, reportStreams...), config: cfg})
+	first := runSync(t, srv, runOpts{catalog: onlyStreams(t, reportStreams...), config: cfg})
 	if first.err != nil {
 		t.Fatalf("%v\n%s", first.err, first.logs)
 	}
@@ -486,7 +468,7 @@ func TestReportStreams(t *testing.T) {
 		t.Errorf("the days PRODUCT_ITEM reports do not reach were not named:\n%s", first.logs)
 	}
 	srv.Reset()
-	second := runSync(t, srv, runOpts{catalog: selectOnly(t, reportStreams...), config: cfg, state: first.final})
+	second := runSync(t, srv, runOpts{catalog: onlyStreams(t, reportStreams...), config: cfg, state: first.final})
 	if second.err != nil {
 		t.Fatal(second.err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,13 @@ type shape struct {
 	items    []string // members leading from the body to the array of records; none: the body is the array
 	object   bool     // the body itself is the one record
 	bookmark string   // the top-level member holding the next page's bookmark; "" for none
+	// wrap, when set, turns each object of the array into the record
+	// (targeting rows: the "metrics" member flattened).
+	wrap func(st *catalog.Stream, fn visit) visit
+	// whole, when set, reads a body in memory its own way (ids as member
+	// names); such bodies are far smaller than the spooling threshold, and
+	// a spooled one is refused.
+	whole func(st *catalog.Stream, body []byte, fn visit) (string, error)
 }
 
 // shapes is the one map from a row's response shape to its reader.
@@ -39,15 +47,29 @@ var shapes = map[catalog.Shape]shape{
 	catalog.Rows:   {},
 	// One record per day of the "all" split.
 	catalog.DailyMetrics: {items: []string{"all", "daily_metrics"}},
+	// One record per item of "data", its "metrics" object flattened beside
+	// the item's other members; no "data" (or null) is a report without rows.
+	catalog.TargetingRows:     {items: []string{"data"}, wrap: flattenMetrics},
+	catalog.KeyedDailyMetrics: {whole: keyedDailyMetrics},
 }
 
 // read visits the record objects of a body and returns the bookmark of
 // the next page ("" when there is none).
-func (sh shape) read(rep *pinterest.Reply, fn visit) (next string, err error) {
-	if rep.Body == nil && rep.Size() > 0 {
+func (sh shape) read(st *catalog.Stream, rep *pinterest.Reply, fn visit) (next string, err error) {
+	if sh.wrap != nil {
+		fn = sh.wrap(st, fn)
+	}
+	spooled := rep.Body == nil && rep.Size() > 0
+	if spooled && sh.whole != nil {
+		return "", fmt.Errorf("an answer of %d bytes is too large for this endpoint's shape", rep.Size())
+	}
+	if spooled {
 		return sh.stream(rep.Reader(), fn)
 	}
 	body := rep.Body
+	if sh.whole != nil {
+		return sh.whole(st, body, fn)
+	}
 	if sh.object {
 		_, err := fn(body, jsonscan.SkipSpace(body, 0))
 		return "", err
@@ -62,23 +84,144 @@ func (sh shape) read(rep *pinterest.Reply, fn visit) (next string, err error) {
 	return next, jsonscan.EachObject(arr, fn)
 }
 
+// flattenMetrics visits each targeting row with its "metrics" object
+// flattened beside its other members.
+func flattenMetrics(_ *catalog.Stream, fn visit) visit {
+	var flat []byte
+	return func(b []byte, at int) (end int, err error) {
+		if flat, end, err = flatten(flat[:0], b, at, "metrics"); err != nil {
+			return end, err
+		}
+		_, err = fn(flat, 0)
+		return end, err
+	}
+}
+
+// keyedDailyMetrics reads {"<id>": {"<split>": {"daily_metrics": [...]}}}:
+// each item becomes a record with the id it is filed under added as the
+// row's Batch.Column. Every split is read (the row asks for one).
+func keyedDailyMetrics(st *catalog.Stream, body []byte, fn visit) (string, error) {
+	var rec []byte
+	return "", jsonscan.EachMember(body, func(id, splits []byte) error {
+		return jsonscan.EachMember(splits, func(_, m []byte) error {
+			days := jsonscan.Member(m, "daily_metrics")
+			if days == nil || string(days) == "null" {
+				return nil
+			}
+			return jsonscan.EachObject(days, func(b []byte, at int) (int, error) {
+				end, err := jsonscan.SkipValue(b, at)
+				if err != nil {
+					return end, err
+				}
+				rec = prependMember(rec[:0], st.Batch.Column, id, b[at:end])
+				_, err = fn(rec, 0)
+				return end, err
+			})
+		})
+	})
+}
+
+// prependMember appends obj with "name":"<raw>" as its first member (raw
+// is a JSON string's content, escapes kept).
+func prependMember(dst []byte, name string, raw, obj []byte) []byte {
+	dst = append(dst, '{', '"')
+	dst = append(dst, name...)
+	dst = append(dst, '"', ':', '"')
+	dst = append(dst, raw...)
+	dst = append(dst, '"')
+	rest := obj[jsonscan.SkipSpace(obj, 1):]
+	if len(rest) > 0 && rest[0] != '}' {
+		dst = append(dst, ',')
+	}
+	return append(dst, rest...)
+}
+
+// flatten appends the object at b[at] with the members of its object
+// member nested moved up beside the others (a null or absent nested member
+// adds nothing), in one pass; it returns the index just past the object.
+func flatten(dst, b []byte, at int, nested string) ([]byte, int, error) {
+	dst = append(dst, '{')
+	member := func(k, v []byte) error {
+		if len(dst) > 1 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '"')
+		dst = append(dst, k...)
+		dst = append(dst, '"', ':')
+		dst = append(dst, v...)
+		return nil
+	}
+	end, err := jsonscan.WalkObject(b, at, func(k, v []byte) error {
+		if string(k) != nested {
+			return member(k, v)
+		}
+		if string(v) == "null" {
+			return nil
+		}
+		return jsonscan.EachMember(v, member)
+	})
+	return append(dst, '}'), end, err
+}
+
 // query builds the parameters a row sends on every call from the config.
 func (s *Syncer) query(st *catalog.Stream) url.Values {
 	q := url.Values{}
 	for _, prm := range st.Params {
-		vals := []string{prm.Value}
-		if prm.Setting != "" {
-			vals = s.cfg.Values(prm.Setting)
+		if prm.PerCall > 0 {
+			continue // sent in packs (packs)
 		}
-		if or := s.cfg.Values(prm.Or); len(vals) == 0 && len(or) > 0 {
-			vals = or[:1]
-		}
+		vals := s.paramValues(prm)
 		if prm.CSV {
 			vals = []string{strings.Join(vals, ",")}
 		}
 		q[prm.Name] = vals
 	}
 	return q
+}
+
+// paramValues are the values a parameter carries: its fixed value or its
+// setting's, restricted to the values the operation accepts (all of them
+// when the setting is unset).
+func (s *Syncer) paramValues(prm catalog.Param) []string {
+	if prm.Setting == "" {
+		return []string{prm.Value}
+	}
+	vals := s.cfg.Values(prm.Setting)
+	if or := s.cfg.Values(prm.Or); len(vals) == 0 && len(or) > 0 {
+		vals = or[:1]
+	}
+	if prm.Accepts == nil {
+		return vals
+	}
+	if len(vals) == 0 {
+		return prm.Accepts
+	}
+	var out []string
+	for _, v := range vals {
+		if slices.Contains(prm.Accepts, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// packs splits the values of the row's PerCall parameter into as few calls
+// as its limit allows, each pack comma-separated. A row without one has one
+// empty pack (name ""); a row whose values are all left out has none.
+func (s *Syncer) packs(st *catalog.Stream) (name string, packs []string) {
+	for _, prm := range st.Params {
+		if prm.PerCall == 0 {
+			continue
+		}
+		vals := s.paramValues(prm)
+		for len(vals) > 0 {
+			n := min(prm.PerCall, len(vals))
+			packs = append(packs, strings.Join(vals[:n], ","))
+			vals = vals[n:]
+		}
+		return prm.Name, packs
+	}
+	return "", []string{""}
 }
 
 // pathID is the pattern of the ids Pinterest's paths take (the spec's

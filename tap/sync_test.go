@@ -378,7 +378,8 @@ func TestIncrementalSync(t *testing.T) {
 	// The ads analytics bookmarks stopped at the last day Pinterest called final (metrics_ready_state).
 	ready, _ := time.Parse(time.DateOnly, srv.LastReadyDay())
 	assertComplete(t, second, srv.Expect(fixtures.ExpectQuery{Statuses: statuses, Start: ready.AddDate(0, 0, -30), End: to}),
-		"ad_account_analytics", "campaign_analytics", "ad_group_analytics", "ad_analytics")
+		"ad_account_analytics", "campaign_analytics", "ad_group_analytics", "ad_analytics",
+		"ad_account_targeting_analytics", "campaign_targeting_analytics", "ad_group_targeting_analytics", "ad_targeting_analytics")
 	for _, s := range []string{"campaigns", "ad_groups", "ads"} {
 		since := map[string]int64{}
 		for _, a := range srv.Dataset().AdAccountIDs() {

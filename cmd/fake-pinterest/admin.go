@@ -35,6 +35,7 @@ type expectRequest struct {
 	AdAccountIDs []string         `json:"ad_account_ids"`
 	UpdatedSince map[string]int64 `json:"updated_since"`
 	Keys         bool             `json:"keys"`
+	AllStreams   bool             `json:"all_streams"` // also the streams not selected by default
 }
 
 // adminHandler serves
@@ -70,7 +71,7 @@ func adminHandler(d *fixtures.Dataset, now func() time.Time) http.Handler {
 			return
 		}
 		q := fixtures.ExpectQuery{Statuses: req.Statuses, AdAccountIDs: req.AdAccountIDs,
-			UpdatedSince: req.UpdatedSince, CountsOnly: !req.Keys}
+			UpdatedSince: req.UpdatedSince, CountsOnly: !req.Keys, AllStreams: req.AllStreams}
 		for _, f := range []struct {
 			name string
 			s    string

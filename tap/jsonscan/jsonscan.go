@@ -112,6 +112,12 @@ func EachMember(b []byte, fn func(key, val []byte) error) error {
 	return err
 }
 
+// WalkObject calls fn for every member of the object that starts at b[i]
+// and returns the index just past it (EachObject's visit in one pass).
+func WalkObject(b []byte, i int, fn func(key, val []byte) error) (int, error) {
+	return walkObject(b, i, fn)
+}
+
 // walkObject calls fn for every Member of the object that starts at b[i]
 // and returns the index just past it: one pass both finds the object's end
 // and visits its members.

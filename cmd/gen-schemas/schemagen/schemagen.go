@@ -71,6 +71,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -93,6 +94,12 @@ const (
 	// DATE, and every analytics column the spec's ReportingColumnAsync
 	// holds and the level takes.
 	ReportRows
+	// TargetingAnalytics streams emit one row per entity, date, targeting
+	// type and value: the item's metrics flattened beside its targeting
+	// type and value.
+	TargetingAnalytics
+	// PinAnalytics is multi_pins/analytics daily_metrics[] with the pin's id.
+	PinAnalytics
 )
 
 // Stream is what the generator needs of one row of catalog.Streams.
@@ -133,12 +140,14 @@ var shapes = map[catalog.Shape]struct {
 	path []string
 	kind Kind
 }{
-	catalog.Paged:        {[]string{"properties.items", "items"}, Entity},
-	catalog.Items:        {[]string{"properties.items", "items"}, Entity},
-	catalog.Object:       {nil, Entity},
-	catalog.Rows:         {[]string{"items"}, AdsAnalytics},
-	catalog.DailyMetrics: {[]string{"additionalProperties", "properties.daily_metrics", "items"}, UserAnalytics},
-	catalog.ReportRows:   {nil, ReportRows},
+	catalog.Paged:             {[]string{"properties.items", "items"}, Entity},
+	catalog.Items:             {[]string{"properties.items", "items"}, Entity},
+	catalog.Object:            {nil, Entity},
+	catalog.Rows:              {[]string{"items"}, AdsAnalytics},
+	catalog.DailyMetrics:      {[]string{"additionalProperties", "properties.daily_metrics", "items"}, UserAnalytics},
+	catalog.ReportRows:        {nil, ReportRows},
+	catalog.TargetingRows:     {[]string{"properties.data"}, TargetingAnalytics}, // the array: its items are a bare object
+	catalog.KeyedDailyMetrics: {[]string{"additionalProperties", "additionalProperties", "properties.daily_metrics", "items"}, PinAnalytics},
 }
 
 // FromRow derives the generator's view of one row of the stream table.
@@ -150,7 +159,7 @@ func FromRow(r *catalog.Stream) (Stream, error) {
 	st := Stream{Name: r.Name, OperationID: r.Op, Path: sh.path, Component: r.Schema.Component, Kind: sh.kind,
 		DateTimes: r.Schema.DateTimes, AddKeys: r.Schema.Keys, EnsureNullableStrings: r.Schema.NullableStrings,
 		ObservedArrays: r.Schema.ObservedArrays, Drop: r.Drop}
-	if sh.kind == AdsAnalytics {
+	if sh.kind == AdsAnalytics || sh.kind == TargetingAnalytics {
 		st.KeyID = r.KeyProperties[0]
 	}
 	if sh.kind == ReportRows {
@@ -776,6 +785,9 @@ func (s *spec) streamSchema(st Stream) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st.Kind == TargetingAnalytics {
+		return targetingSchema(st, rec)
+	}
 	if rec.Type != "object" || rec.Props == nil {
 		return nil, fmt.Errorf("record schema %s is not an object with properties", root)
 	}
@@ -790,6 +802,8 @@ func (s *spec) streamSchema(st Stream) (map[string]any, error) {
 		err = adsAnalyticsProps(st, rec, props)
 	case UserAnalytics:
 		err = userAnalyticsProps(rec, props)
+	case PinAnalytics:
+		err = s.pinAnalyticsProps(st, rec, props)
 	default:
 		err = fmt.Errorf("unknown kind %d", st.Kind)
 	}
@@ -871,7 +885,74 @@ func adsAnalyticsProps(st Stream, rec *node, props map[string]any) error {
 	return nil
 }
 
+// targetingSchema: the spec types targeting analytics items only as
+// "object" (MetricsResponse.data[]); their shape is its example's:
+// targeting_type, targeting_value and a metrics object of <LEVEL>_ID, DATE
+// and the requested columns. The row flattens metrics: the keys (ids and
+// targeting_value are strings whatever Pinterest sends, REFERENCE.md §13),
+// DATE, and every column as in the ads analytics rows.
+func targetingSchema(st Stream, rec *node) (map[string]any, error) {
+	if rec.Type != "array" || rec.Items == nil || rec.Items.Type != "object" || rec.Items.Props != nil {
+		return nil, errors.New("targeting analytics data is no longer an array of bare objects: revisit the generator")
+	}
+	props := map[string]any{st.KeyID: keyString, "DATE": map[string]any{"type": "string", "format": "date"}}
+	for _, k := range catalog.TargetingKeys {
+		props[k] = keyString
+	}
+	for _, col := range catalog.AnalyticsColumns {
+		if _, ok := props[col]; ok {
+			continue
+		}
+		t := catalog.ColumnType(col)
+		if !scalarTypes[t] {
+			return nil, fmt.Errorf("column %s: bad type %q", col, t)
+		}
+		props[col] = map[string]any{"type": nullable(t)}
+	}
+	return map[string]any{"type": "object", "properties": props}, nil
+}
+
+// pinAnalyticsProps: the daily metrics of user_account_analytics' form,
+// their metrics those of catalog.PinMetricTypes, which must be the union
+// of the operation's metric_types enums; plus the pin's id (AddKeys).
+func (s *spec) pinAnalyticsProps(st Stream, rec *node, props map[string]any) error {
+	var want []string
+	params, _ := s.ops[st.OperationID]["parameters"].([]any)
+	for _, p := range params {
+		pm, _ := p.(map[string]any)
+		if pm["name"] != "metric_types" {
+			continue
+		}
+		variants, _ := dig(pm, "schema", "items", "oneOf")
+		list, _ := variants.([]any)
+		for _, v := range list {
+			enum, _ := v.(map[string]any)["enum"].([]any)
+			for _, e := range enum {
+				if name, ok := e.(string); ok && !slices.Contains(want, name) {
+					want = append(want, name)
+				}
+			}
+		}
+	}
+	if !slices.Equal(want, catalog.PinMetricTypes) {
+		return fmt.Errorf("metric_types of the spec are %v; catalog.PinMetricTypes says %v", want, catalog.PinMetricTypes)
+	}
+	if err := dailyMetricsProps(rec, props, catalog.PinMetricTypes); err != nil {
+		return err
+	}
+	for _, k := range st.AddKeys {
+		props[k] = keyString
+	}
+	return nil
+}
+
 func userAnalyticsProps(rec *node, props map[string]any) error {
+	return dailyMetricsProps(rec, props, catalog.UserAccountMetrics)
+}
+
+// dailyMetricsProps: a daily_metrics item, its date a key and its metrics
+// map the given metrics, typed as the spec types the map's values.
+func dailyMetricsProps(rec *node, props map[string]any, metrics []string) error {
 	for k, v := range rec.Props {
 		props[k] = render(v)
 	}
@@ -884,7 +965,7 @@ func userAnalyticsProps(rec *node, props map[string]any) error {
 		return errors.New("daily metrics' `metrics` is no longer a map of scalars: revisit the generator")
 	}
 	mp := map[string]any{}
-	for _, k := range catalog.UserAccountMetrics {
+	for _, k := range metrics {
 		mp[k] = map[string]any{"type": nullable(m.Addl.Type)}
 	}
 	props["metrics"] = map[string]any{"type": nullable("object"), "properties": mp}
