@@ -177,10 +177,7 @@ func (s *Syncer) runWindows(ctx context.Context, p *plan, pctx map[string]string
 	from, to, ok, old := s.window(p, partition)
 	path, err := expand(p.s.Path, pctx)
 	if err != nil {
-		if b != nil {
-			for range b.ch { // drain, so that the listing never blocks
-			}
-		}
+		b.drain()
 		return err
 	}
 	read := func(ids []string) error {
@@ -189,20 +186,7 @@ func (s *Syncer) runWindows(ctx context.Context, p *plan, pctx map[string]string
 		}
 		return s.readWindows(ctx, p, path, ids, from, to, pctx)
 	}
-	switch {
-	case b == nil:
-		err = s.backfillThen(ctx, p, pctx, old, nil, func() error { return read(nil) })
-	case old.empty():
-		err = s.readBatches(ctx, p, b, read)
-	default:
-		err = s.backfillBatches(ctx, p, pctx, b, old, read)
-	}
-	if err == nil && b != nil {
-		if n := s.skipped.unexplained(p.s, describePartition(p.s, partition)); n > 0 {
-			return fmt.Errorf("%d ids refused with HTTP 400 that Pinterest did not call invalid (named in the warning at the end); the bookmark stays", n)
-		}
-	}
-	if err != nil || (b != nil && !b.complete()) {
+	if err := s.readPartition(ctx, p, pctx, b, old, read); err != nil || (b != nil && !b.complete()) {
 		return err // a failed listing says so itself, and the bookmark stays
 	}
 	if ok && p.selected && !p.fullTable {
@@ -213,6 +197,28 @@ func (s *Syncer) runWindows(ctx context.Context, p *plan, pctx map[string]string
 		s.out.send(ctx, msg{stream: p.s.Name, bookmark: &bookmarkUpdate{s: p.s, partition: partition, value: day}})
 	}
 	return nil
+}
+
+// readPartition reads a partition's days: plainly, by the batches of ids
+// the listing hands over, or with the days older than the endpoint reaches
+// backfilled through reports first. Ids Pinterest refused without calling
+// them invalid fail it, so that the bookmark stays.
+func (s *Syncer) readPartition(ctx context.Context, p *plan, pctx map[string]string, b *batcher, old span, read func(ids []string) error) error {
+	var err error
+	switch {
+	case b == nil:
+		err = s.backfillThen(ctx, p, pctx, old, nil, func() error { return read(nil) })
+	case old.empty():
+		err = s.readBatches(ctx, p, b, read)
+	default:
+		err = s.backfillBatches(ctx, p, pctx, b, old, read)
+	}
+	if err == nil && b != nil {
+		if n := s.skipped.unexplained(p.s, describePartition(p.s, pctx[p.s.Partition])); n > 0 {
+			return fmt.Errorf("%d ids refused with HTTP 400 that Pinterest did not call invalid (named in the warning at the end); the bookmark stays", n)
+		}
+	}
+	return err
 }
 
 // readBatches reads each batch of ids as the listing hands it over.

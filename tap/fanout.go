@@ -131,3 +131,13 @@ func (b *batcher) finish(ctx context.Context, ok bool) {
 
 // complete may be read after the channel is drained.
 func (b *batcher) complete() bool { return b.ok }
+
+// drain consumes what is left of the batches (nil: none), so that the
+// listing handing them over never blocks.
+func (b *batcher) drain() {
+	if b == nil {
+		return
+	}
+	for range b.ch {
+	}
+}
