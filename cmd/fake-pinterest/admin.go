@@ -36,6 +36,7 @@ type expectRequest struct {
 	UpdatedSince map[string]int64 `json:"updated_since"`
 	Keys         bool             `json:"keys"`
 	AllStreams   bool             `json:"all_streams"` // also the streams not selected by default
+	Reports      bool             `json:"reports"`     // also the async report streams
 }
 
 // adminHandler serves
@@ -71,7 +72,7 @@ func adminHandler(d *fixtures.Dataset, now func() time.Time) http.Handler {
 			return
 		}
 		q := fixtures.ExpectQuery{Statuses: req.Statuses, AdAccountIDs: req.AdAccountIDs,
-			UpdatedSince: req.UpdatedSince, CountsOnly: !req.Keys, AllStreams: req.AllStreams}
+			UpdatedSince: req.UpdatedSince, CountsOnly: !req.Keys, AllStreams: req.AllStreams, Reports: req.Reports}
 		for _, f := range []struct {
 			name string
 			s    string

@@ -39,6 +39,14 @@ func TestAdminMutateAndExpect(t *testing.T) {
 	if c := post("/__admin/expect", "{"+window+"}", &before); c != 200 || before.Counts["campaigns"] == 0 {
 		t.Fatalf("expect: %d %v", c, before)
 	}
+	// "reports": the async report streams too (off: 0, as in a default sync).
+	var reports counts
+	post("/__admin/expect", `{`+window+`, "reports": true}`, &reports)
+	if before.Counts["advertiser_report"] != 0 || reports.Counts["advertiser_report"] == 0 ||
+		reports.Counts["campaigns"] != before.Counts["campaigns"] {
+		t.Errorf("reports: advertiser_report %d without, %d with; campaigns %d vs %d", before.Counts["advertiser_report"],
+			reports.Counts["advertiser_report"], before.Counts["campaigns"], reports.Counts["campaigns"])
+	}
 	var m mutationJSON
 	if c := post("/__admin/mutate?seed=7", "", &m); c != 200 {
 		t.Fatalf("mutate: %d", c)

@@ -8,6 +8,10 @@
 //     the same definition as the lock file `meltano add` writes from the Hub, so
 //     that a project installs the tap with `pip_url` before (or without) the Hub.
 //
+// The definition carries a default `select` of the streams selected by default
+// (catalog.Streams' SelectedByDefault): Meltano otherwise selects every stream
+// (`*.*`), the beta pin_analytics and the costly async report streams too.
+//
 // `go run ./cmd/gen-meltano` (part of `make generate`); a test fails when the
 // files are stale.
 package main
@@ -22,6 +26,7 @@ import (
 
 	"go.yaml.in/yaml/v4"
 
+	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/tap"
 	"github.com/tap-pinterest/tap-pinterest/tap/atomicfile"
 )
@@ -67,6 +72,21 @@ type Plugin struct {
 	Capabilities            []string   `yaml:"capabilities" json:"capabilities"`
 	SettingsGroupValidation [][]string `yaml:"settings_group_validation" json:"settings_group_validation"`
 	Settings                []Setting  `yaml:"settings" json:"settings"`
+	// Select is the default selection (an extra): `<stream>.*` of every
+	// stream selected by default. A project's own select replaces it.
+	Select []string `yaml:"select" json:"select"`
+}
+
+// defaultSelect is the Meltano select of the streams selected by default, in
+// table order.
+func defaultSelect() []string {
+	var out []string
+	for _, s := range catalog.Streams {
+		if s.SelectedByDefault {
+			out = append(out, s.Name+".*")
+		}
+	}
+	return out
 }
 
 // definition builds the plugin from the config schema and tap.Capabilities.
@@ -135,6 +155,7 @@ func definition() (Plugin, error) {
 		p.Settings = append(p.Settings, ms)
 	}
 	p.SettingsGroupValidation = [][]string{required}
+	p.Select = defaultSelect()
 	return p, nil
 }
 

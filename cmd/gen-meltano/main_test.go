@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/tap-pinterest/tap-pinterest/catalog"
 	"github.com/tap-pinterest/tap-pinterest/tap"
 )
 
@@ -64,5 +65,40 @@ func TestDefinition(t *testing.T) {
 	}
 	if label("ad_account_ids") != "Ad Account IDs" || label("base_url") != "Base URL" {
 		t.Error("label")
+	}
+}
+
+// TestDefaultSelect keeps the definition's select equal to the stream table:
+// every stream selected by default, and no other (not pin_analytics, no
+// report stream), each with all its properties.
+func TestDefaultSelect(t *testing.T) {
+	t.Parallel()
+	p, err := definition()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := map[string]bool{}
+	for _, pat := range p.Select {
+		if sel[pat] {
+			t.Errorf("select: %s twice", pat)
+		}
+		sel[pat] = true
+	}
+	n := 0
+	for _, s := range catalog.Streams {
+		if s.SelectedByDefault != sel[s.Name+".*"] {
+			t.Errorf("%s: selected by default %v, in the definition's select %v", s.Name, s.SelectedByDefault, sel[s.Name+".*"])
+		}
+		if s.SelectedByDefault {
+			n++
+		}
+	}
+	if n != len(sel) || n == 0 {
+		t.Errorf("select has %d patterns, the table %d streams selected by default", len(sel), n)
+	}
+	for _, name := range []string{"pin_analytics", "advertiser_report"} {
+		if sel[name+".*"] {
+			t.Errorf("%s must not be selected by default", name)
+		}
 	}
 }
