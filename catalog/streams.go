@@ -1,6 +1,9 @@
 package catalog
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Shape is how an endpoint answers. The engine has one fetcher per shape;
 // a stream's row picks it.
@@ -132,6 +135,40 @@ type Report struct {
 	// part, whose body members the part adds (a custom report's statuses
 	// beyond Pinterest's 6 a filter): only where no row can be in two parts.
 	Parts []map[string][]string
+	// Granularity is the rows' period: "" (or DAY) a row per day; WEEK
+	// (from Monday) or MONTH, a row per period whose DATE is its first day.
+	// Reports of a period granularity start and end on period boundaries,
+	// so that no period is cut in two by a report or by the re-read.
+	Granularity string
+}
+
+// PeriodStart returns the first day of the report's period holding day.
+func (r *Report) PeriodStart(day time.Time) time.Time {
+	switch r.Granularity {
+	case "WEEK":
+		return day.AddDate(0, 0, -(int(day.Weekday())+6)%7)
+	case "MONTH":
+		return day.AddDate(0, 0, 1-day.Day())
+	}
+	return day
+}
+
+// Spans cuts [from, to] into the report's spans of at most Window.Days
+// days; with a period granularity each span but the last ends the day
+// before a period starts.
+func (r *Report) Spans(from, to time.Time) [][2]time.Time {
+	var out [][2]time.Time
+	for d := from; !d.After(to); {
+		end := d.AddDate(0, 0, r.Window.Days-1)
+		if end.After(to) {
+			end = to
+		} else if cut := r.PeriodStart(end.AddDate(0, 0, 1)); cut.After(d) {
+			end = cut.AddDate(0, 0, -1)
+		}
+		out = append(out, [2]time.Time{d, end})
+		d = end.AddDate(0, 0, 1)
+	}
+	return out
 }
 
 // Refuses reports whether the report's level does not take a column.
@@ -472,9 +509,9 @@ func ReportLevelStream(level string) *Stream {
 // CustomReport is a row made from config (a custom report): the row of its
 // level's report stream under another name, with the report's own
 // parameters and parts, its own start setting, selected by default.
-func CustomReport(name string, level *Stream, params []Param, parts []map[string][]string, start string) Stream {
+func CustomReport(name string, level *Stream, params []Param, parts []map[string][]string, granularity, start string) Stream {
 	rep := *level.Report
-	rep.Parts = parts
+	rep.Parts, rep.Granularity = parts, granularity
 	st := reportStream(name, level.KeyProperties[0], &rep)
 	st.Params, st.SchemaOf, st.StartSetting, st.SelectedByDefault = params, level.Name, start, true
 	return st

@@ -168,7 +168,7 @@ func (s rawConfig) customRow(cfg *Config, cr *customReport) (catalog.Stream, err
 	if err != nil {
 		return catalog.Stream{}, err
 	}
-	return catalog.CustomReport(name, level, c.params, parts, c.start), nil
+	return catalog.CustomReport(name, level, c.params, parts, cr.Granularity, c.start), nil
 }
 
 // customSettings collects a custom report's parameters and their values.
@@ -201,8 +201,8 @@ func (s rawConfig) customLevel(cr *customReport) (*catalog.Stream, error) {
 	switch {
 	case !slices.Contains(granularities, cr.Granularity):
 		return nil, s.customErr(cr, "granularity", "%q is not one of %s%s", cr.Granularity, strings.Join(granularities, ", "), didYouMean(cr.Granularity, granularities))
-	case cr.Granularity != "DAY":
-		return nil, s.customErr(cr, "granularity", "%s is not supported yet: the tap keys and bookmarks report rows by DATE, one row per entity and day, and %s rows cut at a report's or a re-read's first day would come back as partial sums; use DAY (and sum in the warehouse)", cr.Granularity, cr.Granularity)
+	case cr.Granularity == "TOTAL" || cr.Granularity == "HOUR":
+		return nil, s.customErr(cr, "granularity", "%s is not supported: the tap keys and bookmarks report rows by their DATE, which %s rows do not identify (a TOTAL row has none, an HOUR row shares it with the day's other hours); use DAY, WEEK or MONTH", cr.Granularity, cr.Granularity)
 	}
 	return level, nil
 }

@@ -129,12 +129,14 @@ func TestCustomReportSync(t *testing.T) {
 	t.Parallel()
 	eight := `["RUNNING","PAUSED","NOT_STARTED","COMPLETED","ADVERTISER_DISABLED","ARCHIVED","DRAFT","DELETED_DRAFT"]`
 	for _, tc := range []struct {
-		name, level, extra string
-		reportsPerSpan     int
+		name, level, granularity, extra string
+		reportsPerSpan                  int
 	}{
-		{"spend", "CAMPAIGN", "", 1},
-		{"groups", "AD_GROUP", `,"campaign_statuses":` + eight + `,"attribution_types":["INDIVIDUAL"],"view_window_days":7`, 2},
-		{"targeting", "AD_GROUP_TARGETING", "", 1},
+		{"spend", "CAMPAIGN", "DAY", "", 1},
+		{"groups", "AD_GROUP", "DAY", `,"campaign_statuses":` + eight + `,"attribution_types":["INDIVIDUAL"],"view_window_days":7`, 2},
+		{"targeting", "AD_GROUP_TARGETING", "DAY", "", 1},
+		{"weekly", "CAMPAIGN", "WEEK", "", 1},
+		{"monthly", "PIN_PROMOTION", "MONTH", "", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -142,7 +144,7 @@ func TestCustomReportSync(t *testing.T) {
 			today := time.Now().UTC().Truncate(24 * time.Hour)
 			start := today.AddDate(0, 0, -200)
 			acc := srv.Dataset().AdAccountIDs()[0]
-			reports := fmt.Sprintf(`[{"name":%q,"level":%q,"granularity":"DAY","columns":["SPEND_IN_DOLLAR","TOTAL_IMPRESSION"]%s}]`, tc.name, tc.level, tc.extra)
+			reports := fmt.Sprintf(`[{"name":%q,"level":%q,"granularity":%q,"columns":["SPEND_IN_DOLLAR","TOTAL_IMPRESSION"]%s}]`, tc.name, tc.level, tc.granularity, tc.extra)
 			stream := "custom_" + tc.name
 			cfg := fmt.Sprintf(`,"start_date":%q,"ad_account_ids":[%q],"custom_reports":%s`, start.Format(time.DateOnly), acc, reports)
 			cat, err := Discover(customConfig(t, reports))
@@ -156,10 +158,8 @@ func TestCustomReportSync(t *testing.T) {
 			if first.err != nil {
 				t.Fatalf("%v\n%s", first.err, first.logs)
 			}
-			want, err := srv.Dataset().ExpectReport(fixtures.ReportQuery{Level: tc.level, Start: start, End: yesterday, AdAccountIDs: []string{acc}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			rep := &catalog.Report{Granularity: tc.granularity}
+			want := expectPeriods(t, srv, rep, tc.level, rep.PeriodStart(start), yesterday, acc)
 			if got := customKeys(t, keyProps, first.records[stream]); !slices.Equal(got, want) || len(got) == 0 {
 				missing, extra, dups := fixtures.DiffKeys(got, want)
 				t.Errorf("%d records, want %d; missing %v, extra %v, twice %v", len(got), len(want), head(missing), head(extra), head(dups))
@@ -173,7 +173,7 @@ func TestCustomReportSync(t *testing.T) {
 				t.Fatal(second.err)
 			}
 			ready, _ := time.Parse(time.DateOnly, srv.LastReadyDay())
-			want, _ = srv.Dataset().ExpectReport(fixtures.ReportQuery{Level: tc.level, Start: ready.AddDate(0, 0, -30), End: yesterday, AdAccountIDs: []string{acc}})
+			want = expectPeriods(t, srv, rep, tc.level, rep.PeriodStart(ready.AddDate(0, 0, -30)), yesterday, acc)
 			if got := customKeys(t, keyProps, second.records[stream]); !slices.Equal(got, want) {
 				t.Errorf("incremental run: %d records, want the %d of the look-back", len(got), len(want))
 			}
@@ -182,6 +182,26 @@ func TestCustomReportSync(t *testing.T) {
 			}
 		})
 	}
+}
+
+// expectPeriods are the keys of the fake's DAY rows over [start, end] with
+// each DATE made its period's first day, once each: the rows of reports of
+// the period granularity from start (a period's first day).
+func expectPeriods(t *testing.T, srv *fixtures.Server, rep *catalog.Report, level string, start, end time.Time, acc string) []string {
+	t.Helper()
+	days, err := srv.Dataset().ExpectReport(fixtures.ReportQuery{Level: level, Start: start, End: end, AdAccountIDs: []string{acc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, k := range days {
+		parts := strings.Split(k, "|")
+		day, _ := time.Parse(time.DateOnly, parts[1])
+		parts[1] = rep.PeriodStart(day).Format(time.DateOnly)
+		out = append(out, strings.Join(parts, "|"))
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
 }
 
 // selectStreams selects the named streams of a discovered catalog only.

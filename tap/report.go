@@ -77,6 +77,8 @@ func (s *Syncer) runReports(ctx context.Context, p *plan, pctx map[string]string
 	if !ok || !p.selected {
 		return nil
 	}
+	// A period's row is read whole: from its first day, where reports reach.
+	from = maxTime(p.s.Report.PeriodStart(from), s.today.AddDate(0, 0, -p.s.Report.Window.Back))
 	return s.backfill(ctx, p, pctx, from, to, func(string) bool { return true })
 }
 
@@ -93,7 +95,7 @@ func (s *Syncer) backfill(ctx context.Context, p *plan, pctx map[string]string, 
 	if err != nil {
 		return err
 	}
-	spans := windows(from, to, p.s.Report.Window.Days)
+	spans := p.s.Report.Spans(from, to)
 	done := make([]chan error, len(spans))
 	var wg sync.WaitGroup
 	for i, w := range spans {

@@ -22,7 +22,7 @@ func TestCustomReportErrors(t *testing.T) {
 		{"no columns", `[{"name":"Spend","level":"CAMPAIGN","granularity":"DAY","columns":[]}]`, `field "columns": list at least one column`},
 		{"unknown level", `[{` + ok + `,"level":"CAMPAIGNS"}]`, `field "level": "CAMPAIGNS" is not a report level (did you mean CAMPAIGN?)`},
 		{"missing level", `[{` + ok + `}]`, `custom report "Spend": field "level" is required`},
-		{"granularity not supported", `[{"name":"Spend","level":"CAMPAIGN","granularity":"TOTAL","columns":["CTR"]}]`, `field "granularity": TOTAL is not supported yet`},
+		{"granularity not supported", `[{"name":"Spend","level":"CAMPAIGN","granularity":"TOTAL","columns":["CTR"]}]`, `field "granularity": TOTAL is not supported: the tap keys and bookmarks report rows by their DATE`},
 		{"unknown granularity", `[{"name":"Spend","level":"CAMPAIGN","granularity":"DAILY","columns":["CTR"]}]`, `field "granularity": "DAILY" is not one of`},
 		{"seven statuses above the filter", `[{` + ok + `,"level":"ADVERTISER","campaign_statuses":` + seven + `}]`,
 			`field "campaign_statuses": 7 values, but Pinterest takes at most 6 a report, and splitting them into several reports is not safe at level ADVERTISER`},
