@@ -167,6 +167,9 @@ func TestCustomReportSync(t *testing.T) {
 			if n := srv.CountByOp()[catalog.ReportCreateOp]; n != 2*tc.reportsPerSpan {
 				t.Errorf("%d reports created, want %d (200 days: two spans)", n, 2*tc.reportsPerSpan)
 			}
+			if w := first.final.CheckSelected(mustSelect(t, cat, customConfig(t, reports)), "state.json"); w != "" {
+				t.Errorf("the custom report's bookmark is not seen as the selected stream's: %s", w)
+			}
 			srv.Reset()
 			second := runSync(t, srv, runOpts{catalog: cat, config: cfg, state: first.final})
 			if second.err != nil {
@@ -202,6 +205,15 @@ func expectPeriods(t *testing.T, srv *fixtures.Server, rep *catalog.Report, leve
 	}
 	sort.Strings(out)
 	return slices.Compact(out)
+}
+
+func mustSelect(t *testing.T, cat *catalog.Catalog, cfg *Config) *Selection {
+	t.Helper()
+	sel, err := Select(cat, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sel
 }
 
 // selectStreams selects the named streams of a discovered catalog only.

@@ -63,6 +63,9 @@ func (st *State) CheckSelected(sel *Selection, file string) string {
 		found = append(found, name)
 	}
 	for name := range st.foreign {
+		if _, ok := sel.Streams[name]; ok { // a custom report's: known to the run's table
+			return ""
+		}
 		found = append(found, name)
 	}
 	if len(found) == 0 {
