@@ -1,6 +1,9 @@
 package catalog
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Shape is how an endpoint answers. The engine has one fetcher per shape;
 // a stream's row picks it.
@@ -78,6 +81,8 @@ type Param struct {
 	// analytics' targeting_types).
 	Accepts []string
 	PerCall int
+	// List: a JSON array in a report's body even with one value.
+	List bool
 }
 
 // Batch says that a stream reads the ids of its parent's items in batches:
@@ -126,6 +131,44 @@ type Report struct {
 	// no ad or pin-promotion columns); they are neither asked for nor in
 	// the schema of a ReportRows stream.
 	Refused []string
+	// Parts, when set, make each span of days several reports, one per
+	// part, whose body members the part adds (a custom report's statuses
+	// beyond Pinterest's 6 a filter): only where no row can be in two parts.
+	Parts []map[string][]string
+	// Granularity is the rows' period: "" (or DAY) a row per day; WEEK
+	// (from Monday) or MONTH, a row per period whose DATE is its first day.
+	// Reports of a period granularity start and end on period boundaries,
+	// so that no period is cut in two by a report or by the re-read.
+	Granularity string
+}
+
+// PeriodStart returns the first day of the report's period holding day.
+func (r *Report) PeriodStart(day time.Time) time.Time {
+	switch r.Granularity {
+	case "WEEK":
+		return day.AddDate(0, 0, -(int(day.Weekday())+6)%7)
+	case "MONTH":
+		return day.AddDate(0, 0, 1-day.Day())
+	}
+	return day
+}
+
+// Spans cuts [from, to] into the report's spans of at most Window.Days
+// days; with a period granularity each span but the last ends the day
+// before a period starts.
+func (r *Report) Spans(from, to time.Time) [][2]time.Time {
+	var out [][2]time.Time
+	for d := from; !d.After(to); {
+		end := d.AddDate(0, 0, r.Window.Days-1)
+		if end.After(to) {
+			end = to
+		} else if cut := r.PeriodStart(end.AddDate(0, 0, 1)); cut.After(d) {
+			end = cut.AddDate(0, 0, -1)
+		}
+		out = append(out, [2]time.Time{d, end})
+		d = end.AddDate(0, 0, 1)
+	}
+	return out
 }
 
 // Refuses reports whether the report's level does not take a column.
@@ -245,6 +288,20 @@ type Stream struct {
 	Scopes            []string // OAuth scopes the token needs
 	SelectedByDefault bool
 	Schema            SchemaRule
+	// SchemaOf names the row whose generated schema this one uses (a
+	// custom report: its level's report stream); "" = its own.
+	SchemaOf string
+	// StartSetting names a date setting that replaces start_date for this
+	// stream (a custom report's own start_date); "" = start_date.
+	StartSetting string
+}
+
+// SchemaName is the name of the generated schema the stream uses.
+func (s *Stream) SchemaName() string {
+	if s.SchemaOf != "" {
+		return s.SchemaOf
+	}
+	return s.Name
 }
 
 // The parameters every synchronous ads analytics call sends besides the
@@ -437,6 +494,37 @@ var Streams = []Stream{
 	reportStream("pin_promotion_targeting_report", "AD_ID", asyncReport("PIN_PROMOTION_TARGETING")),
 	reportStream("product_group_targeting_report", "PRODUCT_GROUP_ID", asyncReport("PRODUCT_GROUP_TARGETING")),
 	reportStream("keyword_report", "KEYWORD_ID", asyncReport("KEYWORD")),
+}
+
+// ReportLevelStream returns the report stream read at a report level, or nil.
+func ReportLevelStream(level string) *Stream {
+	for i := range Streams {
+		if st := &Streams[i]; st.Shape == ReportRows && st.Report.Level == level {
+			return st
+		}
+	}
+	return nil
+}
+
+// CustomReport is a row made from config (a custom report): the row of its
+// level's report stream under another name, with the report's own
+// parameters and parts, its own start setting, selected by default.
+func CustomReport(name string, level *Stream, params []Param, parts []map[string][]string, granularity, start string) Stream {
+	rep := *level.Report
+	rep.Parts, rep.Granularity = parts, granularity
+	st := reportStream(name, level.KeyProperties[0], &rep)
+	st.Params, st.SchemaOf, st.StartSetting, st.SelectedByDefault = params, level.Name, start, true
+	return st
+}
+
+// Find returns the row of a stream in a table, or nil.
+func Find(table []Stream, name string) *Stream {
+	for i := range table {
+		if table[i].Name == name {
+			return &table[i]
+		}
+	}
+	return nil
 }
 
 // StreamByName returns the row of a stream, or nil.

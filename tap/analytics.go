@@ -31,8 +31,8 @@ func (s *Syncer) window(p *plan, partition string) (from, to time.Time, ok bool,
 		}
 	}
 	from = oldest
-	if !s.cfg.StartDate.IsZero() {
-		from = s.cfg.StartDate
+	if start := s.startDate(p.s); !start.IsZero() {
+		from = start
 	}
 	if !p.fullTable {
 		if v, ok := s.start.get(p.s, partition); ok {
@@ -47,6 +47,17 @@ func (s *Syncer) window(p *plan, partition string) (from, to time.Time, ok bool,
 		from = oldest
 	}
 	return from, to, !from.After(to), old
+}
+
+// startDate is where the stream's history starts: its own start setting
+// (a custom report's start_date), else start_date; zero when neither is set.
+func (s *Syncer) startDate(st *catalog.Stream) time.Time {
+	if v := s.cfg.Values(st.StartSetting); st.StartSetting != "" && len(v) == 1 {
+		if d, err := ParseDate(v[0]); err == nil {
+			return d
+		}
+	}
+	return s.cfg.StartDate
 }
 
 // span is a range of days, inclusive; empty when from is zero.

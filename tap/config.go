@@ -58,6 +58,18 @@ type Config struct {
 	// values holds every setting as the strings a query parameter carries
 	// (defaults applied); the stream table's Params name them.
 	values map[string][]string
+	// streams is the run's stream table when custom_reports adds rows to
+	// catalog.Streams (nil: catalog.Streams).
+	streams []catalog.Stream
+}
+
+// Streams is the stream table of this run: catalog.Streams, and a row per
+// custom report. A nil Config has the static table.
+func (c *Config) Streams() []catalog.Stream {
+	if c == nil || c.streams == nil {
+		return catalog.Streams
+	}
+	return c.streams
 }
 
 // Values returns a setting's value as query parameter values: a list
@@ -285,6 +297,9 @@ func buildConfig(m map[string]any, source map[string]string, doc configSchemaDoc
 	}
 	s.limits(cfg)
 	s.values(cfg)
+	if err := s.customReports(cfg); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
@@ -295,6 +310,9 @@ func (s rawConfig) values(cfg *Config) {
 	for k, p := range s.doc.Properties {
 		switch p.kind() {
 		case "array":
+			if p.Items != nil && p.Items.kind() == "object" {
+				continue // custom_reports: each entry's values are its own settings
+			}
 			cfg.values[k] = s.strs(k)
 		case "integer":
 			cfg.values[k] = []string{strconv.Itoa(s.intv(k))}

@@ -13,7 +13,7 @@ import (
 // schema, and where a parameter's setting selects the columns (ads
 // analytics) only the key properties and those columns.
 func streamSchema(s *catalog.Stream, cfg *Config) ([]byte, error) {
-	b, err := catalog.Schema(s.Name)
+	b, err := catalog.Schema(s.SchemaName())
 	if err != nil || cfg == nil {
 		return b, err
 	}
@@ -61,8 +61,9 @@ func filterProperties(schema []byte, keep func(string) bool) ([]byte, error) {
 // It makes no network call.
 func Discover(cfg *Config) (*catalog.Catalog, error) {
 	cat := &catalog.Catalog{Streams: []catalog.Entry{}}
-	for i := range catalog.Streams {
-		s := &catalog.Streams[i]
+	table := cfg.Streams()
+	for i := range table {
+		s := &table[i]
 		schema, err := streamSchema(s, cfg)
 		if err != nil {
 			return nil, err
@@ -110,6 +111,7 @@ func Discover(cfg *Config) (*catalog.Catalog, error) {
 // field-selected schemas.
 type Selection struct {
 	Streams map[string]SelectedStream
+	table   []catalog.Stream // the run's stream table (nil: catalog.Streams)
 }
 
 // SelectedStream is one stream to sync.
@@ -128,12 +130,13 @@ type SelectedStream struct {
 // always kept; a property deselected in the catalog is absent from both
 // the SCHEMA and the records.
 func Select(cat *catalog.Catalog, cfg *Config) (*Selection, error) {
-	sel := &Selection{Streams: map[string]SelectedStream{}}
-	if err := checkCatalogStreams(cat); err != nil {
+	table := cfg.Streams()
+	sel := &Selection{Streams: map[string]SelectedStream{}, table: table}
+	if err := checkCatalogStreams(cat, table); err != nil {
 		return nil, err
 	}
-	for i := range catalog.Streams {
-		s := &catalog.Streams[i]
+	for i := range table {
+		s := &table[i]
 		schema, err := streamSchema(s, cfg)
 		if err != nil {
 			return nil, err
@@ -173,8 +176,12 @@ func Select(cat *catalog.Catalog, cfg *Config) (*Selection, error) {
 // WriteSchemas writes the SCHEMA message of every selected stream, in table
 // order, and nothing else (--test=schema: a target can create its tables).
 func WriteSchemas(w *singer.Writer, sel *Selection) error {
-	for i := range catalog.Streams {
-		st := &catalog.Streams[i]
+	table := sel.table
+	if table == nil {
+		table = catalog.Streams
+	}
+	for i := range table {
+		st := &table[i]
 		ss, ok := sel.Streams[st.Name]
 		if !ok {
 			continue
@@ -189,13 +196,13 @@ func WriteSchemas(w *singer.Writer, sel *Selection) error {
 // checkCatalogStreams refuses a catalog that names streams this tap does
 // not have (a catalog of another tap, or a typo), naming each with the
 // nearest stream it does have.
-func checkCatalogStreams(cat *catalog.Catalog) error {
+func checkCatalogStreams(cat *catalog.Catalog, table []catalog.Stream) error {
 	if cat == nil {
 		return nil
 	}
-	names := make([]string, len(catalog.Streams))
-	for i := range catalog.Streams {
-		names[i] = catalog.Streams[i].Name
+	names := make([]string, len(table))
+	for i := range table {
+		names[i] = table[i].Name
 	}
 	var unknown []string
 	for _, e := range cat.Streams {
@@ -203,7 +210,7 @@ func checkCatalogStreams(cat *catalog.Catalog) error {
 		if name == "" {
 			name = e.Stream
 		}
-		if catalog.StreamByName(name) == nil {
+		if catalog.Find(table, name) == nil {
 			unknown = append(unknown, fmt.Sprintf("%q%s", name, didYouMean(name, names)))
 		}
 	}

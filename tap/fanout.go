@@ -44,7 +44,7 @@ func (s *Syncer) childFailed(cp *plan, cctx map[string]string, err error) {
 				continue
 			}
 			if _, dup := s.deniedOnce.LoadOrStore(a.Name+"\x00"+id, true); !dup {
-				s.out.warn(fmt.Sprintf("%s %s is not readable with this token (HTTP 403: %v); its %s are skipped: %s", singular(a.Name), id, err, descendants(a), a.DeniedHint))
+				s.out.warn(fmt.Sprintf("%s %s is not readable with this token (HTTP 403: %v); its %s are skipped: %s", singular(a.Name), id, err, s.descendants(a), a.DeniedHint))
 			}
 			return
 		}
@@ -76,12 +76,12 @@ func singular(stream string) string {
 }
 
 // descendants lists the streams below a stream, for messages.
-func descendants(a *catalog.Stream) string {
+func (s *Syncer) descendants(a *catalog.Stream) string {
 	var names []string
-	for i := range catalog.Streams {
-		for _, anc := range catalog.Streams[i].Ancestors() {
+	for _, p := range s.order {
+		for _, anc := range p.s.Ancestors() {
 			if anc.Name == a.Name {
-				names = append(names, catalog.Streams[i].Name)
+				names = append(names, p.s.Name)
 				break
 			}
 		}

@@ -48,6 +48,7 @@ type reportJob struct {
 	path     string
 	from, to time.Time
 	keep     func(id string) bool // the entities whose rows are written
+	part     map[string][]string  // body members of this one of the span's reports
 	em       *emitter
 	row      []byte // the row being rebuilt with its key, reused
 	creates  int
@@ -76,6 +77,8 @@ func (s *Syncer) runReports(ctx context.Context, p *plan, pctx map[string]string
 	if !ok || !p.selected {
 		return nil
 	}
+	// A period's row is read whole: from its first day, where reports reach.
+	from = maxTime(p.s.Report.PeriodStart(from), s.today.AddDate(0, 0, -p.s.Report.Window.Back))
 	return s.backfill(ctx, p, pctx, from, to, func(string) bool { return true })
 }
 
@@ -92,7 +95,7 @@ func (s *Syncer) backfill(ctx context.Context, p *plan, pctx map[string]string, 
 	if err != nil {
 		return err
 	}
-	spans := windows(from, to, p.s.Report.Window.Days)
+	spans := p.s.Report.Spans(from, to)
 	done := make([]chan error, len(spans))
 	var wg sync.WaitGroup
 	for i, w := range spans {
@@ -125,8 +128,8 @@ func dataUntil(first time.Time) string {
 	return "the data is complete up to " + first.AddDate(0, 0, -1).Format(time.DateOnly) + " and the bookmark stays there; the next run starts again from it"
 }
 
-// runReport creates a report and reads it, creating it anew when Pinterest
-// gives up on it, at most reportRecreates times.
+// runReport reads a job's span of days: one report, or one per part of the
+// row's Report.Parts, each after the other.
 func (s *Syncer) runReport(ctx context.Context, j *reportJob) error {
 	select {
 	case s.reports <- struct{}{}:
@@ -134,9 +137,26 @@ func (s *Syncer) runReport(ctx context.Context, j *reportJob) error {
 		return ctx.Err()
 	}
 	defer func() { <-s.reports }()
-	s.reportStats.start()
 	j.em = s.newEmitter(j.p)
 	defer j.em.flush(ctx)
+	parts := j.p.s.Report.Parts
+	if len(parts) == 0 {
+		parts = []map[string][]string{nil}
+	}
+	for _, part := range parts {
+		j.part, j.creates, j.polls, j.rows = part, 0, 0, 0
+		if err := s.readPart(ctx, j); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readPart reads one report of the job (its part of the span's reports),
+// creating it anew when Pinterest gives up on it, at most reportRecreates
+// times.
+func (s *Syncer) readPart(ctx context.Context, j *reportJob) error {
+	s.reportStats.start()
 	for {
 		err := s.createAndRead(ctx, j)
 		var ended *reportEnded
@@ -210,7 +230,7 @@ func (s *Syncer) reportBody(j *reportJob) map[string]any {
 		switch {
 		case prm.Columns:
 			m[name] = reportColumns(j.p.s.Report, s.cfg.Values(prm.Setting))
-		case len(vals) != 1:
+		case len(vals) != 1 || prm.List:
 			m[name] = vals
 		default:
 			if n, err := strconv.Atoi(vals[0]); err == nil {
@@ -219,6 +239,9 @@ func (s *Syncer) reportBody(j *reportJob) map[string]any {
 				m[name] = vals[0]
 			}
 		}
+	}
+	for name, vals := range j.part {
+		m[name] = vals
 	}
 	return m
 }

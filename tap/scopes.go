@@ -88,12 +88,13 @@ func scopeMessage(need map[string][]string, held []string) string {
 
 // MarkScopes marks the streams of a discovered catalog whose scopes the
 // token lacks not selected by default, with the missing scopes in their
-// root metadata, and returns one line saying so (or "").
-func MarkScopes(cat *catalog.Catalog, held []string) string {
+// root metadata, and returns one line saying so (or ""). table is the run's
+// stream table (Config.Streams).
+func MarkScopes(cat *catalog.Catalog, held []string, table []catalog.Stream) string {
 	var marked []string
 	for i := range cat.Streams {
 		e := &cat.Streams[i]
-		st := catalog.StreamByName(e.TapStreamID)
+		st := catalog.Find(table, e.TapStreamID)
 		if st == nil || len(e.Metadata) == 0 {
 			continue
 		}

@@ -31,6 +31,7 @@ type State struct {
 	// stream renamed, or a state written by another version): carried
 	// through unchanged, so that going back and forth loses nothing.
 	foreign map[string]json.RawMessage
+	table   []catalog.Stream // the streams whose bookmarks are known
 	// Warnings say what ParseState noticed (an envelope unwrapped, an
 	// empty file), for the caller to log.
 	Warnings []string `json:"-"`
@@ -62,6 +63,9 @@ func (st *State) CheckSelected(sel *Selection, file string) string {
 		found = append(found, name)
 	}
 	for name := range st.foreign {
+		if _, ok := sel.Streams[name]; ok { // a custom report's: known to the run's table
+			return ""
+		}
 		found = append(found, name)
 	}
 	if len(found) == 0 {
@@ -89,8 +93,17 @@ type Partition struct {
 // message ({"type": "STATE", "value": {...}}), which people often save, and
 // the envelope `meltano state get` prints ({"singer_state": {...}}).
 func ParseState(b []byte, file string) (*State, error) {
+	return parseState(b, file, nil)
+}
+
+// parseState reads a state whose known streams are those of table (nil:
+// catalog.Streams); the bookmarks of others are kept as foreign.
+func parseState(b []byte, file string, table []catalog.Stream) (*State, error) {
+	if table == nil {
+		table = catalog.Streams
+	}
 	b = bytes.TrimSpace(b)
-	st := &State{Bookmarks: map[string]*Bookmark{}, foreign: map[string]json.RawMessage{}}
+	st := &State{Bookmarks: map[string]*Bookmark{}, foreign: map[string]json.RawMessage{}, table: table}
 	if len(b) == 0 {
 		if file != "" {
 			st.Warnings = append(st.Warnings, fmt.Sprintf("state file %s is empty: a full sync follows", file))
@@ -117,7 +130,7 @@ func ParseState(b []byte, file string) (*State, error) {
 		return nil, usagef("state file %s: %v", file, err)
 	}
 	for name, rb := range raw.Bookmarks {
-		s := catalog.StreamByName(name)
+		s := catalog.Find(table, name)
 		if s == nil {
 			st.foreign[name] = rb
 			continue
@@ -270,8 +283,18 @@ func (st *State) advance(s *catalog.Stream, partition string, v time.Time) {
 // clone returns a deep copy, for reading bookmarks while the writer owns the original.
 func (st *State) clone() *State {
 	b, _ := json.Marshal(st)
-	c, _ := ParseState(b, "")
+	c, _ := parseState(b, "", st.table)
 	return c
+}
+
+// forTable returns the state read again for a run's stream table: the
+// bookmarks of its custom reports, foreign to ParseState, become known.
+func (st *State) forTable(table []catalog.Stream) (*State, error) {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	return parseState(b, "(--state)", table)
 }
 
 // clockSkew is how far a bookmark may lie ahead of this machine's clock.

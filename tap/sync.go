@@ -16,7 +16,8 @@ import (
 	"github.com/tap-pinterest/tap-pinterest/tap/singer"
 )
 
-// The engine runs every row of catalog.Streams the same way; nothing in it
+// The engine runs every row of the run's stream table (Config.Streams:
+// catalog.Streams and the custom reports) the same way; nothing in it
 // names a stream or a field. A stream's shape picks its fetcher (shapes.go):
 // lists are paged, emitted and fanned out to their children (list.go),
 // windowed endpoints are read by date window and id batch (analytics.go).
@@ -91,15 +92,21 @@ func NewSyncer(cfg *Config, client *pinterest.Client, log *slog.Logger, sel *Sel
 	if state == nil {
 		state = &State{Bookmarks: map[string]*Bookmark{}}
 	}
-	s := &Syncer{cfg: cfg, client: client, log: log, plans: map[string]*plan{}, start: state.clone(), now: now,
+	s := &Syncer{cfg: cfg, client: client, log: log, plans: map[string]*plan{}, now: now,
 		today: time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC),
 		sems:  map[string]chan struct{}{}, analytics: make(chan struct{}, analyticsInFlight),
 		reports: make(chan struct{}, reportsInFlight), reportPoll: opt.ReportPoll}
 	if s.reportPoll <= 0 {
 		s.reportPoll = time.Second
 	}
-	for i := range catalog.Streams {
-		p, err := newPlan(&catalog.Streams[i], sel)
+	table := cfg.Streams()
+	state, err := state.forTable(table)
+	if err != nil {
+		return nil, err
+	}
+	s.start = state.clone()
+	for i := range table {
+		p, err := newPlan(&table[i], sel)
 		if err != nil {
 			return nil, err
 		}

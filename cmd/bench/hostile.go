@@ -93,12 +93,17 @@ func runHostile(tapBin, outDir string, c hostileCase) (_ hostileResult, err erro
 	cmd := exec.Command(tapBin, "--config", cfg)
 	cmd.Stdout, cmd.Stderr = io.Discard, logf
 	start := time.Now()
-	runErr := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return res, fmt.Errorf("%s: %w", name, err)
+	}
+	hwm := watchPeakRSS(cmd.Process.Pid) // the tap's own peak, not the bench's (see watchPeakRSS)
+	runErr := cmd.Wait()
 	res.wall = time.Since(start)
+	res.maxRSS = hwm()
 	if cmd.ProcessState == nil {
 		return res, fmt.Errorf("%s: %w", name, runErr)
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && res.maxRSS == 0 {
 		res.maxRSS = ru.Maxrss * 1024
 	}
 	log, err := os.ReadFile(logPath)

@@ -474,7 +474,7 @@ func markScopes(ctx context.Context, cfg *tap.Config, cat *catalog.Catalog, log 
 		return nil
 	}
 	if held, ok := client.Scopes(); ok {
-		if line := tap.MarkScopes(cat, held); line != "" {
+		if line := tap.MarkScopes(cat, held, cfg.Streams()); line != "" {
 			log.Warn("streams " + line)
 		}
 	}
