@@ -9,8 +9,9 @@
 //     that a project installs the tap with `pip_url` before (or without) the Hub.
 //
 // The definition carries a default `select` of the streams selected by default
-// (catalog.Streams' SelectedByDefault): Meltano otherwise selects every stream
-// (`*.*`), the beta pin_analytics and the costly async report streams too.
+// (catalog.Streams' SelectedByDefault, and custom_*: the custom reports the
+// config asks for): Meltano otherwise selects every stream (`*.*`), the beta
+// pin_analytics and the costly async report streams too.
 //
 // `go run ./cmd/gen-meltano` (part of `make generate`); a test fails when the
 // files are stale.
@@ -77,8 +78,12 @@ type Plugin struct {
 	Select []string `yaml:"select" json:"select"`
 }
 
+// customPattern matches the streams of custom reports (tap.CustomStreamName),
+// which a run makes from config, each selected by default.
+const customPattern = "custom_*"
+
 // defaultSelect is the Meltano select of the streams selected by default, in
-// table order.
+// table order, then the custom reports'.
 func defaultSelect() []string {
 	var out []string
 	for _, s := range catalog.Streams {
@@ -86,7 +91,7 @@ func defaultSelect() []string {
 			out = append(out, s.Name+".*")
 		}
 	}
-	return out
+	return append(out, customPattern+".*")
 }
 
 // definition builds the plugin from the config schema and tap.Capabilities.

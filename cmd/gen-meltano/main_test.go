@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path"
 	"path/filepath"
 	"testing"
 
@@ -70,7 +71,9 @@ func TestDefinition(t *testing.T) {
 
 // TestDefaultSelect keeps the definition's select equal to the stream table:
 // every stream selected by default, and no other (not pin_analytics, no
-// report stream), each with all its properties.
+// report stream), each with all its properties; and custom_*.*, the custom
+// reports a config asks for (selected by default too), a pattern no row of
+// the table matches.
 func TestDefaultSelect(t *testing.T) {
 	t.Parallel()
 	p, err := definition()
@@ -84,8 +87,19 @@ func TestDefaultSelect(t *testing.T) {
 		}
 		sel[pat] = true
 	}
-	n := 0
+	n := 1 // customPattern
+	if !sel[customPattern+".*"] {
+		t.Errorf("select lacks %s.*", customPattern)
+	}
+	for _, name := range []string{tap.CustomStreamName("My Spend"), tap.CustomStreamName("x")} {
+		if ok, _ := path.Match(customPattern, name); !ok {
+			t.Errorf("custom report stream %s does not match %s", name, customPattern)
+		}
+	}
 	for _, s := range catalog.Streams {
+		if ok, _ := path.Match(customPattern, s.Name); ok {
+			t.Errorf("%s matches %s, the custom reports' pattern", s.Name, customPattern)
+		}
 		if s.SelectedByDefault != sel[s.Name+".*"] {
 			t.Errorf("%s: selected by default %v, in the definition's select %v", s.Name, s.SelectedByDefault, sel[s.Name+".*"])
 		}
@@ -93,7 +107,7 @@ func TestDefaultSelect(t *testing.T) {
 			n++
 		}
 	}
-	if n != len(sel) || n == 0 {
+	if n != len(sel) || n <= 1 {
 		t.Errorf("select has %d patterns, the table %d streams selected by default", len(sel), n)
 	}
 	for _, name := range []string{"pin_analytics", "advertiser_report"} {
