@@ -498,7 +498,7 @@ func TestBackfillInterrupted(t *testing.T) {
 	ra.onDownload = func(rep *fakeReport) {
 		if rep.level == "CAMPAIGN" && campaignReports.Add(1) == 2 {
 			go func() { // the tap writes the second report's rows and bookmark, then the user presses ^C
-				time.Sleep(300 * time.Millisecond)
+				time.Sleep(2 * time.Second) // ample: the held third report keeps the stream from going further
 				cancel()
 			}()
 		}
