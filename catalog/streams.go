@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -140,6 +141,16 @@ type Report struct {
 	// Reports of a period granularity start and end on period boundaries,
 	// so that no period is cut in two by a report or by the re-read.
 	Granularity string
+	// Rename: row fields of the report written under the stream's own
+	// names (a targeting report's TARGETING_TYPE → targeting_type).
+	Rename map[string]string
+	// Accepts are the values of the row's parameter sent in packs
+	// (Param.PerCall: targeting_types) that the report API takes at Level;
+	// the others cannot be read through reports, and the run says so. With
+	// PerReport, each span of days is one report per pack of at most
+	// PerReport values (body member Param.Name, an array).
+	Accepts   []string
+	PerReport int
 }
 
 // PeriodStart returns the first day of the report's period holding day.
@@ -200,6 +211,40 @@ const (
 // (one day spared for the UTC day boundary).
 func asyncReport(level string, omit ...string) *Report {
 	return &Report{Level: level, Path: "/ad_accounts/{ad_account_id}/reports", Window: Window{Days: 186, Back: 913}, Omit: omit}
+}
+
+// asyncTargetingTypes are the targeting types of the report API
+// (components.schemas.TargetingTypeFilter), in the spec's order, and how
+// many one report may carry (its maxItems). AUDIENCE_MULTIPLIER is only
+// available at CAMPAIGN_TARGETING and MEDIA_TYPE only at
+// PRODUCT_ITEM_TARGETING (the filter's description).
+var asyncTargetingTypes = []string{"KEYWORD", "APPTYPE", "GENDER", "LOCATION", "PLACEMENT", "COUNTRY", "TARGETED_INTEREST",
+	"PINNER_INTEREST", "AUDIENCE_INCLUDE", "GEO", "AGE_BUCKET", "REGION", "MEDIA_TYPE", "AGE_BUCKET_AND_GENDER",
+	"AUDIENCE_MULTIPLIER", "CREATIVE_ENHANCEMENTS", "LOCAL_ADS_STORE_CODE"}
+
+const asyncTargetingPerReport = 5
+
+// targetingReport is the report at a _TARGETING level that backfills a
+// targeting analytics row, whose targeting types it is given in the
+// synchronous operation's order (params): those the level takes, at most
+// 5 a report; TARGETING_TYPE and TARGETING_VALUE become the row's
+// targeting_type and targeting_value.
+func targetingReport(level string, params []Param, omit ...string) *Report {
+	r := asyncReport(level, omit...)
+	r.Rename = map[string]string{"TARGETING_TYPE": TargetingKeys[0], "TARGETING_VALUE": TargetingKeys[1]}
+	r.PerReport = asyncTargetingPerReport
+	for _, prm := range params {
+		for _, v := range prm.Accepts {
+			switch {
+			case !slices.Contains(asyncTargetingTypes, v),
+				v == "AUDIENCE_MULTIPLIER" && level != "CAMPAIGN_TARGETING",
+				v == "MEDIA_TYPE" && level != "PRODUCT_ITEM_TARGETING":
+				continue
+			}
+			r.Accepts = append(r.Accepts, v)
+		}
+	}
+	return r
 }
 
 // SchemaRule says how the stream's schema is derived from the spec
@@ -424,7 +469,7 @@ var Streams = []Stream{
 		Params: adsAnalyticsParams, Window: syncAnalytics, Finalised: true, Report: asyncReport("ADVERTISER", "ADVERTISER_ID"), Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "ad_account_targeting_analytics", Op: "ad_account_targeting_analytics/get", Path: "/ad_accounts/{ad_account_id}/targeting_analytics", Category: "ads_analytics", Shape: TargetingRows, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"AD_ACCOUNT_ID", "DATE", "targeting_type", "targeting_value"}, ReplicationKey: "DATE", KeyType: Day,
-		Params: accountTargeting, Window: syncAnalytics, Finalised: true, AddFields: map[string]string{"AD_ACCOUNT_ID": "ad_account_id"},
+		Params: accountTargeting, Window: syncAnalytics, Finalised: true, Report: targetingReport("ADVERTISER_TARGETING", accountTargeting, "ADVERTISER_ID"), AddFields: map[string]string{"AD_ACCOUNT_ID": "ad_account_id"},
 		Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "campaigns", Op: "campaigns/list", Path: "/ad_accounts/{ad_account_id}/campaigns", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
@@ -436,6 +481,7 @@ var Streams = []Stream{
 	{Name: "campaign_targeting_analytics", Op: "campaign_targeting_analytics/get", Path: "/ad_accounts/{ad_account_id}/campaigns/targeting_analytics", Category: "ads_analytics", Shape: TargetingRows, Parent: "campaigns",
 		Partition: "ad_account_id", KeyProperties: []string{"CAMPAIGN_ID", "DATE", "targeting_type", "targeting_value"}, ReplicationKey: "DATE", KeyType: Day,
 		Params: campaignTargeting, Batch: &Batch{Param: "campaign_ids", Size: 250, Column: "CAMPAIGN_ID"}, Window: syncAnalytics, Finalised: true,
+		Report:    targetingReport("CAMPAIGN_TARGETING", campaignTargeting),
 		AddFields: map[string]string{"CAMPAIGN_ID": "campaign_ids"}, Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "ad_groups", Op: "ad_groups/list", Path: "/ad_accounts/{ad_account_id}/ad_groups", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
@@ -447,6 +493,7 @@ var Streams = []Stream{
 	{Name: "ad_group_targeting_analytics", Op: "ad_groups_targeting_analytics/get", Path: "/ad_accounts/{ad_account_id}/ad_groups/targeting_analytics", Category: "ads_analytics", Shape: TargetingRows, Parent: "ad_groups",
 		Partition: "ad_account_id", KeyProperties: []string{"AD_GROUP_ID", "DATE", "targeting_type", "targeting_value"}, ReplicationKey: "DATE", KeyType: Day,
 		Params: adGroupTargeting, Batch: &Batch{Param: "ad_group_ids", Size: 250, Column: "AD_GROUP_ID"}, Window: syncAnalytics, Finalised: true,
+		Report:    targetingReport("AD_GROUP_TARGETING", adGroupTargeting),
 		AddFields: map[string]string{"AD_GROUP_ID": "ad_group_ids"}, Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "ads", Op: "ads/list", Path: "/ad_accounts/{ad_account_id}/ads", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
@@ -458,6 +505,7 @@ var Streams = []Stream{
 	{Name: "ad_targeting_analytics", Op: "ad_targeting_analytics/get", Path: "/ad_accounts/{ad_account_id}/ads/targeting_analytics", Category: "ads_analytics", Shape: TargetingRows, Parent: "ads",
 		Partition: "ad_account_id", KeyProperties: []string{"AD_ID", "DATE", "targeting_type", "targeting_value"}, ReplicationKey: "DATE", KeyType: Day,
 		Params: adTargeting, Batch: &Batch{Param: "ad_ids", Size: 250, Column: "AD_ID"}, Window: syncAnalytics, Finalised: true,
+		Report:    targetingReport("PIN_PROMOTION_TARGETING", adTargeting, "PIN_PROMOTION_ID"),
 		AddFields: map[string]string{"AD_ID": "ad_ids"}, Scopes: adsScopes, SelectedByDefault: true},
 	{Name: "audiences", Op: "audiences/list", Path: "/ad_accounts/{ad_account_id}/audiences", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_timestamp", KeyType: UnixSeconds,

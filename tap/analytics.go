@@ -162,8 +162,9 @@ func (g *gaps) lines() []string {
 	return out
 }
 
-// Gaps lists the date ranges the run could not read, one line per stream.
-func (s *Syncer) Gaps() []string { return s.gaps.lines() }
+// Gaps lists the date ranges the run could not read, one line per stream
+// (and per stream whose report lacks some of its targeting types).
+func (s *Syncer) Gaps() []string { return append(s.gaps.lines(), s.unread.lines()...) }
 
 // windows splits [from, to] into spans of at most days days.
 func windows(from, to time.Time, days int) [][2]time.Time {

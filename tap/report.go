@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -96,6 +99,9 @@ func (s *Syncer) backfill(ctx context.Context, p *plan, pctx map[string]string, 
 		return err
 	}
 	spans := p.s.Report.Spans(from, to)
+	if _, _, lacking := s.reportValues(p.s); len(lacking) > 0 && p.selected {
+		s.unread.add(p.s, lacking, from, to)
+	}
 	done := make([]chan error, len(spans))
 	var wg sync.WaitGroup
 	for i, w := range spans {
@@ -139,17 +145,54 @@ func (s *Syncer) runReport(ctx context.Context, j *reportJob) error {
 	defer func() { <-s.reports }()
 	j.em = s.newEmitter(j.p)
 	defer j.em.flush(ctx)
-	parts := j.p.s.Report.Parts
-	if len(parts) == 0 {
-		parts = []map[string][]string{nil}
-	}
-	for _, part := range parts {
+	for _, part := range s.reportParts(j.p.s) {
 		j.part, j.creates, j.polls, j.rows = part, 0, 0, 0
 		if err := s.readPart(ctx, j); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// reportParts are the reports of one span of days: the row's
+// Report.Parts, or one report per pack of at most Report.PerReport values
+// of its packed parameter that the report takes (none: no report).
+func (s *Syncer) reportParts(st *catalog.Stream) []map[string][]string {
+	r := st.Report
+	if r.PerReport == 0 {
+		if len(r.Parts) == 0 {
+			return []map[string][]string{nil}
+		}
+		return r.Parts
+	}
+	name, vals, _ := s.reportValues(st)
+	var out []map[string][]string
+	for len(vals) > 0 {
+		n := min(r.PerReport, len(vals))
+		out = append(out, map[string][]string{name: vals[:n:n]})
+		vals = vals[n:]
+	}
+	return out
+}
+
+// reportValues splits the values of the row's packed parameter (its
+// setting's, or every value the operation accepts) into those the report
+// takes and those it lacks.
+func (s *Syncer) reportValues(st *catalog.Stream) (name string, taken, lacking []string) {
+	for _, prm := range st.Params {
+		if prm.PerCall == 0 {
+			continue
+		}
+		for _, v := range s.paramValues(prm) {
+			if slices.Contains(st.Report.Accepts, v) {
+				taken = append(taken, v)
+			} else {
+				lacking = append(lacking, v)
+			}
+		}
+		return prm.Name, taken, lacking
+	}
+	return "", nil, nil
 }
 
 // readPart reads one report of the job (its part of the span's reports),
@@ -387,7 +430,11 @@ func (s *Syncer) reportRow(ctx context.Context, j *reportJob, id string, row []b
 			return nil
 		}
 		b = append(b, ',', '"')
-		b = append(b, key...)
+		if to, ok := j.p.s.Report.Rename[k]; ok {
+			b = append(b, to...)
+		} else {
+			b = append(b, key...)
+		}
 		b = append(b, '"', ':')
 		b = append(b, val...)
 		return nil
@@ -460,4 +507,47 @@ func (r *reportStats) progress() string {
 	}
 	r.said = l
 	return fmt.Sprintf("%s; %d in progress", l, r.inFlight)
+}
+
+// unreadValues are the values of a packed parameter (targeting types) that
+// the report API does not take at a row's level, and the days of the row
+// read through reports: said once per stream at the end of the run, with
+// the gaps.
+type unreadValues struct {
+	mu sync.Mutex
+	by map[string]*unreadSpan
+}
+
+type unreadSpan struct {
+	level    string
+	values   []string
+	from, to time.Time
+}
+
+func (u *unreadValues) add(st *catalog.Stream, values []string, from, to time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.by == nil {
+		u.by = map[string]*unreadSpan{}
+	}
+	x := u.by[st.Name]
+	if x == nil {
+		u.by[st.Name] = &unreadSpan{level: st.Report.Level, values: values, from: from, to: to}
+		return
+	}
+	x.from, x.to = minTime(x.from, from), maxTime(x.to, to)
+}
+
+// lines returns one message per stream, sorted.
+func (u *unreadValues) lines() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var out []string
+	for name, x := range u.by {
+		out = append(out, fmt.Sprintf("%s: %s %s not read from %s to %s: those days are older than the synchronous analytics reach, and Pinterest's async report API does not take %s at level %s",
+			name, plural(x.values, "targeting type", "targeting types"), strings.Join(x.values, ", "), x.from.Format(time.DateOnly), x.to.Format(time.DateOnly),
+			plural(x.values, "it", "them"), x.level))
+	}
+	sort.Strings(out)
+	return out
 }

@@ -58,6 +58,7 @@ type Syncer struct {
 	now    time.Time
 
 	gaps       gaps
+	unread     unreadValues
 	skipped    skipped
 	urlTooLong sync.Once
 	// sems bound the items of each parent stream whose children run at once
@@ -211,7 +212,7 @@ func (s *Syncer) Run(ctx context.Context, w *singer.Writer) error {
 	if l := s.reportStats.line(); l != "" {
 		s.log.Info(l)
 	}
-	for _, g := range append(s.gaps.lines(), s.skipped.lines()...) {
+	for _, g := range append(s.Gaps(), s.skipped.lines()...) {
 		s.log.Warn(g)
 	}
 	close(s.out.ch)
