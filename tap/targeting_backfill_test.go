@@ -162,8 +162,6 @@ func canonicalRecords(t *testing.T, recs []json.RawMessage, keep func(map[string
 type holdReports struct {
 	fake        http.Handler
 	level, from string
-	held        chan struct{}
-	once        sync.Once
 	mu          sync.Mutex
 	holding     bool
 	starts      []string // the start_date of every create of the level
@@ -185,7 +183,6 @@ func (h *holdReports) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hold := h.holding && req.Level == h.level && req.StartDate >= h.from
 		h.mu.Unlock()
 		if hold {
-			h.once.Do(func() { close(h.held) })
 			<-r.Context().Done()
 			return
 		}
@@ -204,17 +201,24 @@ func TestTargetingBackfillInterrupted(t *testing.T) {
 	acc := srv.Dataset().AdAccountIDs()[0]
 	start := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -900)
 	third := start.AddDate(0, 0, 2*186)
-	h := &holdReports{fake: srv, level: "CAMPAIGN_TARGETING", from: third.Format(time.DateOnly), held: make(chan struct{}), holding: true}
+	h := &holdReports{fake: srv, level: "CAMPAIGN_TARGETING", from: third.Format(time.DateOnly), holding: true}
 	front := httptest.NewServer(h)
 	t.Cleanup(front.Close)
 	cfg := fmt.Sprintf(`,"ad_account_ids":[%q],"start_date":%q`, acc, start.Format(time.DateOnly))
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	go func() {
-		select { // the first two spans are written, then the user presses ^C
-		case <-h.held:
-			time.Sleep(1500 * time.Millisecond)
-		case <-time.After(time.Minute):
+		// The user presses ^C once the first two spans are written: their
+		// last report (a span's reports go one after the other) was created
+		// and had time to be read.
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			h.mu.Lock()
+			n := len(slices.DeleteFunc(slices.Clone(h.starts), func(d string) bool { return d >= h.from }))
+			h.mu.Unlock()
+			if n == 6 { // 2 spans × 3 reports of ≤5 types
+				time.Sleep(time.Second)
+				break
+			}
 		}
 		cancel()
 	}()
