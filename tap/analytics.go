@@ -1,6 +1,7 @@
 package tap
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tap-pinterest/tap-pinterest/catalog"
+	"github.com/tap-pinterest/tap-pinterest/tap/jsonscan"
 	"github.com/tap-pinterest/tap-pinterest/tap/pinterest"
 )
 
@@ -314,15 +316,10 @@ func (s *Syncer) readBatch(ctx context.Context, p *plan, path string, q url.Valu
 		q[p.s.Batch.Param] = ids
 	}
 	err := s.readRows(ctx, p, path, q, pctx)
-	var ae *pinterest.APIError
-	if !errors.As(err, &ae) || ids == nil {
+	if err == nil || ids == nil {
 		return err
 	}
-	switch {
-	case ae.Status == http.StatusRequestURITooLong && len(ids) > 1:
-		s.urlTooLong.Do(func() {
-			s.log.Warn(fmt.Sprintf("Pinterest refused a URL of %d ids as too long (HTTP 414); splitting analytics batches, which costs more calls", len(ids)))
-		})
+	if s.halves(err, len(ids)) {
 		half := len(ids) / 2
 		if err := s.readBatch(ctx, p, path, q, ids[:half], pctx); err != nil {
 			return err
@@ -333,6 +330,54 @@ func (s *Syncer) readBatch(ctx context.Context, p *plan, path string, q url.Valu
 		return s.isolate(ctx, p, path, q, ids, pctx, bad)
 	}
 	return err
+}
+
+// halves reports whether a batch of n ids is read again in two halves: a
+// URL Pinterest refused as too long (HTTP 414), or an answer with rows
+// that lack their entity's id (errUnattributed), which only a call for
+// fewer ids can tell apart. Each is said once a run.
+func (s *Syncer) halves(err error, n int) bool {
+	if n < 2 {
+		return false
+	}
+	if errors.Is(err, errUnattributed) {
+		s.unattributedOnce.Do(func() {
+			s.log.Warn(fmt.Sprintf("Pinterest answered a call for %d ids with rows that lack their entity's id; reading such batches in halves, down to one id a call, which costs more calls", n))
+		})
+		return true
+	}
+	var ae *pinterest.APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusRequestURITooLong {
+		s.urlTooLong.Do(func() {
+			s.log.Warn(fmt.Sprintf("Pinterest refused a URL of %d ids as too long (HTTP 414); splitting analytics batches, which costs more calls", n))
+		})
+		return true
+	}
+	return false
+}
+
+// errUnattributed: an answer for several ids holds a row without its
+// entity's id (Pinterest may leave out columns without a value); nothing of
+// that answer is written.
+var errUnattributed = errors.New("a row without its entity's id in an answer for several ids")
+
+// unattributed reports whether an answer for several ids of a row that
+// fills its entity column from the request (AddFields) holds a row without
+// that column: such a row could belong to any of them.
+func unattributed(p *plan, rep *pinterest.Reply, q url.Values) (bool, error) {
+	b := p.s.Batch
+	if b == nil || len(q[b.Param]) < 2 || p.s.AddFields[b.Column] != b.Param {
+		return false, nil
+	}
+	missing := false
+	_, err := shapes[p.s.Shape].read(p.s, rep, func(obj []byte, at int) (int, error) {
+		end, err := jsonscan.SkipValue(obj, at)
+		if v := jsonscan.Member(obj[at:end], b.Column); err == nil && (v == nil || isNull(v)) {
+			missing = true
+		}
+		return end, err
+	})
+	return missing, err
 }
 
 // refusedBatch reports a final 400 answer to an analytics call. A 400 the
@@ -403,6 +448,9 @@ func (s *Syncer) readRows(ctx context.Context, p *plan, path string, q url.Value
 	return s.get(ctx, p, p.s.Op, path, q, func(rep *pinterest.Reply) error {
 		if !p.selected {
 			return nil
+		}
+		if missing, err := unattributed(p, rep, q); missing || err != nil {
+			return cmp.Or(err, errUnattributed)
 		}
 		_, err := shapes[p.s.Shape].read(p.s, rep, func(b []byte, at int) (int, error) {
 			_, end, ok, err := em.conform(b, at, pctx)

@@ -57,10 +57,11 @@ type Syncer struct {
 	today  time.Time
 	now    time.Time
 
-	gaps       gaps
-	unread     unreadValues
-	skipped    skipped
-	urlTooLong sync.Once
+	gaps             gaps
+	unread           unreadValues
+	skipped          skipped
+	urlTooLong       sync.Once
+	unattributedOnce sync.Once
 	// sems bound the items of each parent stream whose children run at once
 	// (ad accounts, boards, sections): one semaphore per level, so that a
 	// parent holding a slot never waits for a slot of its own level.
