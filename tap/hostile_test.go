@@ -182,6 +182,9 @@ func TestBadValuesOverHTTP(t *testing.T) {
 	if len(res.records["boards"]) != 2 {
 		t.Errorf("%d records, want 2 (the object whose id is an object is skipped)", len(res.records["boards"]))
 	}
+	if !strings.Contains(res.logs, "boards: skipped 1 object Pinterest sent without their key properties") {
+		t.Errorf("the skipped object is not in the end-of-run summary:\n%s", res.logs)
+	}
 	for _, w := range []string{"boards: field name: text that is not valid UTF-8", "boards: field owner: text that is not valid UTF-8", "boards: field pin_count: a value that is not an integer (e.g. 1e999)", "boards: field created_at: a value that is not a date-time", "boards: field name: sent twice", "boards: field id: a value that is not a string", "an object without its key properties"} {
 		if n := strings.Count(res.logs, w); n != 1 {
 			t.Errorf("%d warnings %q, want 1:\n%s", n, w, res.logs)

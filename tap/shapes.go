@@ -305,6 +305,7 @@ func (e *emitter) conform(b []byte, at int, pctx map[string]string) (it item, en
 		var skipped *skippedError
 		if errors.As(err, &skipped) {
 			e.s.out.warn(skipped.Error())
+			e.s.skipped.unkeyed(e.p.s.Name)
 			return it, end, false, nil
 		}
 		return it, end, err == nil, err

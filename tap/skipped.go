@@ -17,9 +17,10 @@ import (
 // stderr at the end of the run and in its summary line; an id Pinterest
 // did not call invalid also fails its stream (non-zero exit).
 type skipped struct {
-	mu  sync.Mutex
-	ids map[string]*refused // stream → the ids refused
-	cut []string            // one line per list cut short
+	mu      sync.Mutex
+	ids     map[string]*refused // stream → the ids refused
+	cut     []string            // one line per list cut short
+	keyless map[string]int      // stream → objects skipped for lacking a key property
 }
 
 type refused struct {
@@ -83,12 +84,30 @@ func (k *skipped) stopped(line string) {
 	k.cut = append(k.cut, line)
 }
 
-// lines returns one message per stream with refused ids and one per list
-// cut short, sorted.
+// unkeyed counts an object of a stream that could not become a record for
+// want of a key property (each is also named in a warning).
+func (k *skipped) unkeyed(stream string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.keyless == nil {
+		k.keyless = map[string]int{}
+	}
+	k.keyless[stream]++
+}
+
+// lines returns one message per stream with refused ids or key-less
+// objects and one per list cut short, sorted.
 func (k *skipped) lines() []string {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	out := slices.Clone(k.cut)
+	for name, n := range k.keyless {
+		noun := "objects"
+		if n == 1 {
+			noun = "object"
+		}
+		out = append(out, fmt.Sprintf("%s: skipped %d %s Pinterest sent without their key properties (each named in a warning)", name, n, noun))
+	}
 	for name, r := range k.ids {
 		if len(r.invalid) > 0 {
 			out = append(out, fmt.Sprintf("%s: Pinterest refused %d ids as invalid (%s); their rows were skipped, every other id was synced: %s",
@@ -103,6 +122,6 @@ func (k *skipped) lines() []string {
 	return out
 }
 
-// Skipped lists what the run read around (refused ids, lists cut short),
-// one line each, for the summary.
+// Skipped lists what the run read around (refused ids, lists cut short,
+// key-less objects), one line each, for the summary.
 func (s *Syncer) Skipped() []string { return s.skipped.lines() }
