@@ -424,6 +424,22 @@ func targetingParams(accepts []string, perCall int) []Param {
 		Param{Name: "targeting_types", Setting: "targeting_types", CSV: true, Accepts: accepts, PerCall: perCall})
 }
 
+// targetingStream is a targeting analytics row: its level's analytics by
+// targeting type and value, keyed by the level's id column, DATE and
+// TargetingKeys; the id is filled from the request where Pinterest leaves it
+// out (the ad account's, or the batch's single id); older days come from
+// the level's _TARGETING reports.
+func targetingStream(name, op, path, parent string, batch *Batch, params []Param, rep *Report) Stream {
+	idKey, from := "AD_ACCOUNT_ID", "ad_account_id"
+	if batch != nil {
+		idKey, from = batch.Column, batch.Param
+	}
+	return Stream{Name: name, Op: op, Path: "/ad_accounts/{ad_account_id}" + path, Category: "ads_analytics", Shape: TargetingRows, Parent: parent,
+		Partition: "ad_account_id", KeyProperties: append([]string{idKey, "DATE"}, TargetingKeys...), ReplicationKey: "DATE", KeyType: Day,
+		Params: params, Batch: batch, Window: syncAnalytics, Finalised: true, Report: rep, AddFields: map[string]string{idKey: from},
+		Scopes: adsScopes, SelectedByDefault: true}
+}
+
 // TargetingKeys are the key properties of a targeting analytics row beside
 // its level's id column and DATE.
 var TargetingKeys = []string{"targeting_type", "targeting_value"}
@@ -467,10 +483,8 @@ var Streams = []Stream{
 	{Name: "ad_account_analytics", Op: "ad_account/analytics", Path: "/ad_accounts/{ad_account_id}/analytics", Category: "ads_analytics", Shape: Rows, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"AD_ACCOUNT_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
 		Params: adsAnalyticsParams, Window: syncAnalytics, Finalised: true, Report: asyncReport("ADVERTISER", "ADVERTISER_ID"), Scopes: adsScopes, SelectedByDefault: true},
-	{Name: "ad_account_targeting_analytics", Op: "ad_account_targeting_analytics/get", Path: "/ad_accounts/{ad_account_id}/targeting_analytics", Category: "ads_analytics", Shape: TargetingRows, Parent: "ad_accounts",
-		Partition: "ad_account_id", KeyProperties: []string{"AD_ACCOUNT_ID", "DATE", "targeting_type", "targeting_value"}, ReplicationKey: "DATE", KeyType: Day,
-		Params: accountTargeting, Window: syncAnalytics, Finalised: true, Report: targetingReport("ADVERTISER_TARGETING", accountTargeting, "ADVERTISER_ID"), AddFields: map[string]string{"AD_ACCOUNT_ID": "ad_account_id"},
-		Scopes: adsScopes, SelectedByDefault: true},
+	targetingStream("ad_account_targeting_analytics", "ad_account_targeting_analytics/get", "/targeting_analytics", "ad_accounts",
+		nil, accountTargeting, targetingReport("ADVERTISER_TARGETING", accountTargeting, "ADVERTISER_ID")),
 	{Name: "campaigns", Op: "campaigns/list", Path: "/ad_accounts/{ad_account_id}/campaigns", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
 		Params: entityPage, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "CampaignResponse"}},
@@ -478,11 +492,8 @@ var Streams = []Stream{
 		Partition: "ad_account_id", KeyProperties: []string{"CAMPAIGN_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
 		Params: adsAnalyticsParams, Batch: &Batch{Param: "campaign_ids", Size: 250, Column: "CAMPAIGN_ID"}, Window: syncAnalytics, Finalised: true, Report: asyncReport("CAMPAIGN"),
 		Scopes: adsScopes, SelectedByDefault: true},
-	{Name: "campaign_targeting_analytics", Op: "campaign_targeting_analytics/get", Path: "/ad_accounts/{ad_account_id}/campaigns/targeting_analytics", Category: "ads_analytics", Shape: TargetingRows, Parent: "campaigns",
-		Partition: "ad_account_id", KeyProperties: []string{"CAMPAIGN_ID", "DATE", "targeting_type", "targeting_value"}, ReplicationKey: "DATE", KeyType: Day,
-		Params: campaignTargeting, Batch: &Batch{Param: "campaign_ids", Size: 250, Column: "CAMPAIGN_ID"}, Window: syncAnalytics, Finalised: true,
-		Report:    targetingReport("CAMPAIGN_TARGETING", campaignTargeting),
-		AddFields: map[string]string{"CAMPAIGN_ID": "campaign_ids"}, Scopes: adsScopes, SelectedByDefault: true},
+	targetingStream("campaign_targeting_analytics", "campaign_targeting_analytics/get", "/campaigns/targeting_analytics", "campaigns",
+		&Batch{Param: "campaign_ids", Size: 250, Column: "CAMPAIGN_ID"}, campaignTargeting, targetingReport("CAMPAIGN_TARGETING", campaignTargeting)),
 	{Name: "ad_groups", Op: "ad_groups/list", Path: "/ad_accounts/{ad_account_id}/ad_groups", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
 		Params: entityPage, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "AdGroupResponse"}},
@@ -490,11 +501,8 @@ var Streams = []Stream{
 		Partition: "ad_account_id", KeyProperties: []string{"AD_GROUP_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
 		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_group_ids", Size: 250, Column: "AD_GROUP_ID"}, Window: syncAnalytics, Finalised: true, Report: asyncReport("AD_GROUP"),
 		Scopes: adsScopes, SelectedByDefault: true},
-	{Name: "ad_group_targeting_analytics", Op: "ad_groups_targeting_analytics/get", Path: "/ad_accounts/{ad_account_id}/ad_groups/targeting_analytics", Category: "ads_analytics", Shape: TargetingRows, Parent: "ad_groups",
-		Partition: "ad_account_id", KeyProperties: []string{"AD_GROUP_ID", "DATE", "targeting_type", "targeting_value"}, ReplicationKey: "DATE", KeyType: Day,
-		Params: adGroupTargeting, Batch: &Batch{Param: "ad_group_ids", Size: 250, Column: "AD_GROUP_ID"}, Window: syncAnalytics, Finalised: true,
-		Report:    targetingReport("AD_GROUP_TARGETING", adGroupTargeting),
-		AddFields: map[string]string{"AD_GROUP_ID": "ad_group_ids"}, Scopes: adsScopes, SelectedByDefault: true},
+	targetingStream("ad_group_targeting_analytics", "ad_groups_targeting_analytics/get", "/ad_groups/targeting_analytics", "ad_groups",
+		&Batch{Param: "ad_group_ids", Size: 250, Column: "AD_GROUP_ID"}, adGroupTargeting, targetingReport("AD_GROUP_TARGETING", adGroupTargeting)),
 	{Name: "ads", Op: "ads/list", Path: "/ad_accounts/{ad_account_id}/ads", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_time", KeyType: UnixSeconds,
 		Params: entityPage, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "AdResponse"}},
@@ -502,11 +510,8 @@ var Streams = []Stream{
 		Partition: "ad_account_id", KeyProperties: []string{"AD_ID", "DATE"}, ReplicationKey: "DATE", KeyType: Day,
 		Params: adsAnalyticsParams, Batch: &Batch{Param: "ad_ids", Size: 250, Column: "AD_ID"}, Window: syncAnalytics, Finalised: true, Report: asyncReport("PIN_PROMOTION", "PIN_PROMOTION_ID"),
 		Scopes: adsScopes, SelectedByDefault: true},
-	{Name: "ad_targeting_analytics", Op: "ad_targeting_analytics/get", Path: "/ad_accounts/{ad_account_id}/ads/targeting_analytics", Category: "ads_analytics", Shape: TargetingRows, Parent: "ads",
-		Partition: "ad_account_id", KeyProperties: []string{"AD_ID", "DATE", "targeting_type", "targeting_value"}, ReplicationKey: "DATE", KeyType: Day,
-		Params: adTargeting, Batch: &Batch{Param: "ad_ids", Size: 250, Column: "AD_ID"}, Window: syncAnalytics, Finalised: true,
-		Report:    targetingReport("PIN_PROMOTION_TARGETING", adTargeting, "PIN_PROMOTION_ID"),
-		AddFields: map[string]string{"AD_ID": "ad_ids"}, Scopes: adsScopes, SelectedByDefault: true},
+	targetingStream("ad_targeting_analytics", "ad_targeting_analytics/get", "/ads/targeting_analytics", "ads",
+		&Batch{Param: "ad_ids", Size: 250, Column: "AD_ID"}, adTargeting, targetingReport("PIN_PROMOTION_TARGETING", adTargeting, "PIN_PROMOTION_ID")),
 	{Name: "audiences", Op: "audiences/list", Path: "/ad_accounts/{ad_account_id}/audiences", Category: "ads_read", Shape: Paged, Parent: "ad_accounts",
 		Partition: "ad_account_id", KeyProperties: []string{"id"}, ReplicationKey: "updated_timestamp", KeyType: UnixSeconds,
 		Params: page, Scopes: adsScopes, SelectedByDefault: true, Schema: SchemaRule{Component: "Audience"}},
