@@ -220,6 +220,9 @@ func TestMissingScope(t *testing.T) {
 		if _, ok := res.schemas[s]; ok || !strings.Contains(res.logs, s+" is not synced: this token lacks the OAuth scope catalogs:read") {
 			t.Errorf("%s: synced %v, or no warning:\n%s", s, ok, res.logs)
 		}
+		if !strings.Contains(res.logs, s+": not synced, the token lacks the OAuth scope catalogs:read") {
+			t.Errorf("%s is not named again at the end of the run (the summary line):\n%s", s, res.logs)
+		}
 	}
 	if n := srv.CountByOp()["catalogs/list"]; n != 0 || len(res.records["campaigns"]) == 0 {
 		t.Errorf("catalogs/list called %d times; %d campaigns", n, len(res.records["campaigns"]))

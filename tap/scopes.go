@@ -40,7 +40,7 @@ func (e *ScopeError) Error() string { return e.Msg }
 
 // applyScopes holds the selected streams to the token's scopes (when the
 // token endpoint listed them): a stream selected only by default is dropped
-// with a warning; one the catalog selects is an error naming the stream, the
+// with a warning, and named again in the run's summary line; one the catalog selects is an error naming the stream, the
 // scope and how to grant it.
 func (s *Syncer) applyScopes() error {
 	held, known := s.client.Scopes()
@@ -56,6 +56,7 @@ func (s *Syncer) applyScopes() error {
 		if p.byDefault {
 			p.selected = false
 			s.log.Warn(fmt.Sprintf("%s is not synced: this token lacks the OAuth scope %s; to sync it, %s", p.s.Name, strings.Join(miss, " and "), grantHint))
+			s.skipped.stopped(fmt.Sprintf("%s: not synced, the token lacks the OAuth scope %s", p.s.Name, strings.Join(miss, " and ")))
 			continue
 		}
 		for _, sc := range miss {

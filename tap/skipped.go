@@ -77,7 +77,8 @@ func (k *skipped) unexplained(st *catalog.Stream, where string) int {
 	return n
 }
 
-// stopped records a list Pinterest would not page past.
+// stopped records a line for the summary: a list Pinterest would not page
+// past, a stream left out for want of an OAuth scope.
 func (k *skipped) stopped(line string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
