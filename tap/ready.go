@@ -50,14 +50,14 @@ func (s *Syncer) askReady(ctx context.Context, p *plan) (time.Time, error) {
 	for back := 0; back <= readyDays; back++ {
 		d := s.today.AddDate(0, 0, -back)
 		var conv, nonConv bool
-		rep, err := s.client.Get(ctx, pinterest.Request{Stream: p.s.Name, Op: catalog.ReadyStateOp, Category: p.s.Category,
-			Path: catalog.ReadyStatePath, Query: url.Values{"date": {d.Format(time.DateOnly)}}})
+		err := s.get(ctx, p, catalog.ReadyStateOp, catalog.ReadyStatePath, url.Values{"date": {d.Format(time.DateOnly)}}, func(rep *pinterest.Reply) error {
+			conv = string(jsonscan.Member(rep.Body, "conversion_metrics_ready")) == "true" // a spooled (huge) answer reads as not ready
+			nonConv = string(jsonscan.Member(rep.Body, "non_conversion_metrics_ready")) == "true"
+			return nil
+		})
 		if err != nil {
 			return time.Time{}, err
 		}
-		conv = string(jsonscan.Member(rep.Body, "conversion_metrics_ready")) == "true"
-		nonConv = string(jsonscan.Member(rep.Body, "non_conversion_metrics_ready")) == "true"
-		rep.Release()
 		if conv && nonConv {
 			s.log.Info(fmt.Sprintf("Pinterest's metrics are final up to %s (metrics_ready_state): ads analytics bookmarks stop there, so the next run reads the later days again", d.Format(time.DateOnly)))
 			return d, nil
